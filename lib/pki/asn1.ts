@@ -1,0 +1,91 @@
+import * as asn1js from 'asn1js';
+import { pkijs } from './engine';
+
+// The small ASN.1 pieces the certificate and CRL code share, so that encoding rules (DER bit strings,
+// RFC 5280 time choice, DN text) are decided in one place.
+
+export const OID = {
+  commonName: '2.5.4.3',
+  organizationName: '2.5.4.10',
+  subjectKeyIdentifier: '2.5.29.14',
+  keyUsage: '2.5.29.15',
+  subjectAltName: '2.5.29.17',
+  basicConstraints: '2.5.29.19',
+  crlNumber: '2.5.29.20',
+  crlReason: '2.5.29.21',
+  authorityKeyIdentifier: '2.5.29.35',
+  extKeyUsage: '2.5.29.37',
+  serverAuth: '1.3.6.1.5.5.7.3.1',
+  clientAuth: '1.3.6.1.5.5.7.3.2',
+} as const;
+
+const ATTRIBUTE_NAMES: Record<string, string> = {
+  '2.5.4.3': 'CN', '2.5.4.6': 'C', '2.5.4.7': 'L', '2.5.4.8': 'ST', '2.5.4.10': 'O', '2.5.4.11': 'OU',
+  '0.9.2342.19200300.100.1.25': 'DC', '1.2.840.113549.1.9.1': 'emailAddress', '2.5.4.5': 'serialNumber',
+};
+
+export const KEY_USAGE_BITS = [
+  'digitalSignature', 'nonRepudiation', 'keyEncipherment', 'dataEncipherment', 'keyAgreement',
+  'keyCertSign', 'cRLSign', 'encipherOnly', 'decipherOnly',
+] as const;
+export type KeyUsageName = typeof KEY_USAGE_BITS[number];
+
+/** DER "named bit list": trailing zero bits are dropped, so the encoding is minimal. */
+export function keyUsageBitString(usages: readonly KeyUsageName[]): asn1js.BitString {
+  const positions = usages.map((u) => KEY_USAGE_BITS.indexOf(u));
+  const highest = Math.max(...positions);
+  const bytes = new Uint8Array(Math.floor(highest / 8) + 1);
+  for (const p of positions) bytes[p >> 3] |= 0x80 >> (p & 7);
+  return new asn1js.BitString({ valueHex: bytes, unusedBits: 7 - (highest & 7) });
+}
+
+export function keyUsageNames(bits: asn1js.BitString): KeyUsageName[] {
+  const bytes = new Uint8Array(bits.valueBlock.valueHexView);
+  return KEY_USAGE_BITS.filter((_, i) => (bytes[i >> 3] ?? 0) & (0x80 >> (i & 7)));
+}
+
+/** RFC 5280 §4.1.2.5: UTCTime through 2049, GeneralizedTime from 2050 on. */
+export function timeOf(date: Date): pkijs.Time {
+  return new pkijs.Time({ type: date.getUTCFullYear() >= 2050 ? 1 : 0, value: date });
+}
+
+/** A name with CN (and optional O), as UTF8String, which is what openssl writes by default. */
+export function distinguishedName(commonName: string, organization?: string): pkijs.RelativeDistinguishedNames {
+  const attr = (type: string, value: string) => new pkijs.AttributeTypeAndValue({ type, value: new asn1js.Utf8String({ value }) });
+  const typesAndValues = organization ? [attr(OID.organizationName, organization), attr(OID.commonName, commonName)] : [attr(OID.commonName, commonName)];
+  return new pkijs.RelativeDistinguishedNames({ typesAndValues });
+}
+
+/**
+ * RFC 4514 text (most specific first, comma separated), which is also how nginx prints
+ * `$ssl_client_s_dn`: `CN=Client002,O=Acme`.
+ */
+export function formatName(name: pkijs.RelativeDistinguishedNames): string {
+  return name.typesAndValues
+    .map((tv) => `${ATTRIBUTE_NAMES[tv.type] ?? tv.type}=${escapeDnValue(String(tv.value.valueBlock.value))}`)
+    .reverse()
+    .join(',');
+}
+
+function escapeDnValue(value: string): string {
+  return value.replace(/([,+"\\<>;=])/g, '\\$1').replace(/^([ #])/, '\\$1').replace(/ $/, '\\ ');
+}
+
+export function commonNameOf(name: pkijs.RelativeDistinguishedNames): string | undefined {
+  const cn = name.typesAndValues.find((tv) => tv.type === OID.commonName);
+  return cn ? String(cn.value.valueBlock.value) : undefined;
+}
+
+export function toHex(bytes: ArrayBuffer | Uint8Array): string {
+  return Buffer.from(bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes)).toString('hex');
+}
+
+export function toArrayBuffer(bytes: Uint8Array): ArrayBuffer {
+  return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+}
+
+/** Serial in lowercase hex without leading zeros (how openssl's index.txt and `x509 -serial` print, modulo case). */
+export function serialHexOf(integer: asn1js.Integer): string {
+  const hex = toHex(integer.valueBlock.valueHexView).replace(/^(00)+(?=.)/, '');
+  return hex.toUpperCase();
+}

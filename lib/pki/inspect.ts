@@ -1,0 +1,151 @@
+import { createHash, createPublicKey } from 'node:crypto';
+import * as asn1js from 'asn1js';
+import { commonNameOf, formatName, keyUsageNames, KeyUsageName, OID, serialHexOf, toArrayBuffer, toHex } from './asn1';
+import { pkijs } from './engine';
+import { UserInputError } from './errors';
+import { keyAlgorithmOf } from './keys';
+import { bytesToIp, SubjectAltName } from './names';
+import { decodePemExpecting, encodePem, PemLabel } from './pem';
+
+/** Everything the checks need to know about one certificate, as plain data. */
+export interface CertificateFacts {
+  readonly pem: string;
+  readonly der: Uint8Array;
+  /** RFC 4514 text, e.g. `CN=Client002`; nginx's `$ssl_client_s_dn` prints the same. */
+  readonly subject: string;
+  readonly commonName?: string;
+  readonly issuer: string;
+  /** Hex of the DER subject and issuer names, for exact comparisons (CRL issuer, chain links). */
+  readonly subjectDerHex: string;
+  readonly issuerDerHex: string;
+  /** Uppercase hex, even length, no leading zero bytes: the form of openssl's index.txt. */
+  readonly serialHex: string;
+  readonly notBefore: Date;
+  readonly notAfter: Date;
+  /** 1, 2 or 3. */
+  readonly version: number;
+  /** True only when BasicConstraints says cA=TRUE. */
+  readonly isCa: boolean;
+  readonly hasBasicConstraints: boolean;
+  readonly pathLength?: number;
+  /** undefined when the extension is absent (which RFC 5280 reads as "any usage"). */
+  readonly keyUsage?: readonly KeyUsageName[];
+  /** `serverAuth`, `clientAuth`, or the dotted OID; undefined when the extension is absent. */
+  readonly extendedKeyUsage?: readonly string[];
+  readonly subjectAltNames: readonly SubjectAltName[];
+  /** `ec-p256`, `rsa-4096`, … or a description of anything else. */
+  readonly keyAlgorithm: string;
+  /** `sha256WithRSAEncryption`, `ecdsa-with-SHA256`, … as openssl names them. */
+  readonly signatureAlgorithm: string;
+  readonly subjectKeyId?: string;
+  readonly authorityKeyId?: string;
+  readonly selfIssued: boolean;
+  readonly fingerprintSha256: string;
+}
+
+const SIGNATURE_ALGORITHMS: Record<string, string> = {
+  '1.2.840.113549.1.1.5': 'sha1WithRSAEncryption',
+  '1.2.840.113549.1.1.4': 'md5WithRSAEncryption',
+  '1.2.840.113549.1.1.11': 'sha256WithRSAEncryption',
+  '1.2.840.113549.1.1.12': 'sha384WithRSAEncryption',
+  '1.2.840.113549.1.1.13': 'sha512WithRSAEncryption',
+  '1.2.840.113549.1.1.10': 'rsassaPss',
+  '1.2.840.10045.4.1': 'ecdsa-with-SHA1',
+  '1.2.840.10045.4.3.2': 'ecdsa-with-SHA256',
+  '1.2.840.10045.4.3.3': 'ecdsa-with-SHA384',
+  '1.2.840.10045.4.3.4': 'ecdsa-with-SHA512',
+  '1.3.101.112': 'ED25519',
+};
+
+export function signatureAlgorithmName(oid: string): string {
+  return SIGNATURE_ALGORITHMS[oid] ?? oid;
+}
+
+/** True for signature algorithms that use SHA-1 or MD5, which no current client should accept. */
+export function isWeakSignatureAlgorithm(name: string): boolean {
+  return /sha1|md5/i.test(name);
+}
+
+const EKU_NAMES: Record<string, string> = { [OID.serverAuth]: 'serverAuth', [OID.clientAuth]: 'clientAuth' };
+
+/** Parses one DER certificate. Throws a UserInputError naming `source` when it is not one. */
+export function inspectCertificateDer(der: Uint8Array, source = 'certificate'): CertificateFacts {
+  let cert: pkijs.Certificate;
+  try {
+    const asn1 = asn1js.fromBER(toArrayBuffer(der));
+    if (asn1.offset === -1) throw new Error(asn1.result.error);
+    cert = new pkijs.Certificate({ schema: asn1.result });
+  } catch (e) {
+    throw new UserInputError(source, `is not a valid X.509 certificate (${(e as Error).message || 'bad DER'}).`);
+  }
+  return factsOf(cert, der);
+}
+
+/** Parses every certificate in a PEM text, in order. Non-certificate blocks are an error. */
+export function readCertificates(pem: string, source = 'certificate'): CertificateFacts[] {
+  return decodePemExpecting(pem, [PemLabel.CERTIFICATE], source)
+    .map((block) => inspectCertificateDer(block.der, `${source} (certificate ${block.index})`));
+}
+
+/** Parses a PEM text holding exactly one certificate. */
+export function inspectCertificate(pem: string, source = 'certificate'): CertificateFacts {
+  const all = readCertificates(pem, source);
+  if (all.length !== 1) throw new UserInputError(source, `holds ${all.length} certificates; exactly one is expected here.`);
+  return all[0];
+}
+
+function factsOf(cert: pkijs.Certificate, der: Uint8Array): CertificateFacts {
+  const ext = (oid: string) => cert.extensions?.find((e) => e.extnID === oid);
+  const basic = ext(OID.basicConstraints)?.parsedValue as pkijs.BasicConstraints | undefined;
+  const keyUsage = ext(OID.keyUsage)?.parsedValue as asn1js.BitString | undefined;
+  const eku = ext(OID.extKeyUsage)?.parsedValue as pkijs.ExtKeyUsage | undefined;
+  const san = ext(OID.subjectAltName)?.parsedValue as pkijs.AltName | undefined;
+  const ski = ext(OID.subjectKeyIdentifier)?.parsedValue as asn1js.OctetString | undefined;
+  const aki = ext(OID.authorityKeyIdentifier)?.parsedValue as pkijs.AuthorityKeyIdentifier | undefined;
+  const subjectDerHex = toHex(cert.subject.toSchema().toBER());
+  const issuerDerHex = toHex(cert.issuer.toSchema().toBER());
+  const pathLen = basic?.pathLenConstraint;
+  return {
+    pem: encodePem(PemLabel.CERTIFICATE, der),
+    der,
+    subject: formatName(cert.subject),
+    commonName: commonNameOf(cert.subject),
+    issuer: formatName(cert.issuer),
+    subjectDerHex,
+    issuerDerHex,
+    serialHex: serialHexOf(cert.serialNumber),
+    notBefore: cert.notBefore.value,
+    notAfter: cert.notAfter.value,
+    version: cert.version + 1,
+    isCa: basic?.cA === true,
+    hasBasicConstraints: basic !== undefined,
+    pathLength: typeof pathLen === 'number' ? pathLen : undefined,
+    keyUsage: keyUsage ? keyUsageNames(keyUsage) : undefined,
+    extendedKeyUsage: eku ? eku.keyPurposes.map((oid) => EKU_NAMES[oid] ?? oid) : undefined,
+    subjectAltNames: san ? san.altNames.flatMap(generalNameToSan) : [],
+    keyAlgorithm: describePublicKey(cert.subjectPublicKeyInfo.toSchema().toBER()),
+    signatureAlgorithm: signatureAlgorithmName(cert.signatureAlgorithm.algorithmId),
+    subjectKeyId: ski ? toHex(ski.valueBlock.valueHexView) : undefined,
+    authorityKeyId: aki?.keyIdentifier ? toHex(aki.keyIdentifier.valueBlock.valueHexView) : undefined,
+    selfIssued: subjectDerHex === issuerDerHex,
+    fingerprintSha256: createHash('sha256').update(der).digest('hex'),
+  };
+}
+
+function generalNameToSan(name: pkijs.GeneralName): SubjectAltName[] {
+  switch (name.type) {
+    case 1: return [{ kind: 'email', value: String(name.value) }];
+    case 2: return [{ kind: 'dns', value: String(name.value) }];
+    case 6: return [{ kind: 'uri', value: String(name.value) }];
+    case 7: return [{ kind: 'ip', value: bytesToIp(new Uint8Array((name.value as asn1js.OctetString).valueBlock.valueHexView)) }];
+    default: return [];
+  }
+}
+
+function describePublicKey(spki: ArrayBuffer): string {
+  try {
+    return keyAlgorithmOf(createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' }));
+  } catch (e) {
+    return (e as Error).message.replace(/^key: is an? /, '').replace(/;.*$/, '');
+  }
+}
