@@ -6,3 +6,4 @@ export * from './inspect';
 export * from './certificate';
 export * from './verify';
 export { KeyUsageName } from './asn1';
+export * from './crl';

@@ -1,4 +1,4 @@
-import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { createPrivateKey, KeyObject, X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
 import { CertificateFacts } from './inspect';
 
@@ -48,7 +48,7 @@ export function coversHost(cert: CertificateFacts, host: string): boolean {
   return x509(cert).checkHost(host, { subject: 'never', wildcards: true, partialWildcards: false }) !== undefined;
 }
 
-/** The public key in PEM (SPKI), for verifying CRL signatures. */
-export function publicKeyPemOf(cert: CertificateFacts): string {
-  return x509(cert).publicKey.export({ format: 'pem', type: 'spki' }).toString();
+/** The certificate's public key, for verifying signatures over other structures (CRLs). */
+export function publicKeyOf(cert: CertificateFacts): KeyObject {
+  return x509(cert).publicKey;
 }
