@@ -1,1 +1,3 @@
 export * from './pki';
+export * from './checks';
+export * from './constructs';

@@ -1,0 +1,2 @@
+export * from './mtls-ingress';
+export * from './material';
