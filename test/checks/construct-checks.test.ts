@@ -1,0 +1,114 @@
+import { CHECKS, CheckCode, MtlsIngressProps } from '../../lib';
+import { FIXTURE_NOW, seedFixture } from '../fixtures';
+import { seedChart } from '../support/chart';
+import { BadMaterial, makeBadMaterial } from './material';
+
+const DAY = 86_400_000;
+
+let m: BadMaterial;
+beforeAll(async () => { m = await makeBadMaterial(); });
+
+/** Props from the bad material; every case starts from a clean, passing configuration. */
+function props(overrides: Partial<MtlsIngressProps> = {}): Partial<MtlsIngressProps> {
+  return {
+    serverTls: { certificateChainPem: m.server.certificatePem + m.serverCa.certificatePem, privateKeyPem: m.server.privateKeyPem },
+    clientCaPem: m.clientCa.certificatePem,
+    crlPem: undefined,
+    ...overrides,
+  };
+}
+
+type Case = [CheckCode, string, () => Promise<Partial<MtlsIngressProps>> | Partial<MtlsIngressProps>, RegExp];
+
+const cases: Case[] = [
+  ['MTLS001', 'the CA certificate used as the server certificate (seed error 1)', () => props({ serverTls: { certificateChainPem: m.serverCa.certificatePem, privateKeyPem: m.serverCa.privateKeyPem } }), /is a CA certificate \(cA=TRUE\).*not valid for any names/],
+  ['MTLS002', 'the server certificate without its CA (seed error 2)', () => props({ serverTls: { certificateChainPem: m.server.certificatePem, privateKeyPem: m.server.privateKeyPem } }), /incomplete.*issued by "CN=Server CA", which is not in the file.*cat server-cert\.pem server-ca-cert\.pem/],
+  ['MTLS003', 'the chain in reverse order', () => props({ serverTls: { certificateChainPem: m.serverCa.certificatePem + m.server.certificatePem, privateKeyPem: m.server.privateKeyPem } }), /more certificate\(s\) follow it|out of order/],
+  ['MTLS004', 'a CA with the same name but another key', () => props({ serverTls: { certificateChainPem: m.server.certificatePem + m.impostorServerCa.certificatePem, privateKeyPem: m.server.privateKeyPem } }), /that certificate's key did not sign it/],
+  ['MTLS005', 'a CN-only certificate made with openssl as in the seed (seed error 3)', () => props({ serverTls: { certificateChainPem: m.cnOnlyServerPem, privateKeyPem: m.server.privateKeyPem } }), /no subjectAltName \(only CN=mtls\.dev\.ityoudao\.cn\).*legacy Common Name/],
+  ['MTLS006', 'a host the SAN does not cover', () => props({ host: 'other.ityoudao.cn' }), /does not cover host "other\.ityoudao\.cn": its SANs are DNS:mtls\.dev\.ityoudao\.cn/],
+  ['MTLS007', 'a key from another certificate', () => props({ serverTls: { certificateChainPem: m.server.certificatePem + m.serverCa.certificatePem, privateKeyPem: m.client.privateKeyPem } }), /does not belong to the certificate "CN=mtls\.dev\.ityoudao\.cn"/],
+  ['MTLS008', 'an expired server certificate', () => props({ serverTls: { certificateChainPem: m.expiredServer.certificatePem + m.serverCa.certificatePem, privateKeyPem: m.expiredServer.privateKeyPem } }), /expired at/],
+  ['MTLS008', 'a server certificate not yet valid', () => props({ serverTls: { certificateChainPem: m.futureServer.certificatePem + m.serverCa.certificatePem, privateKeyPem: m.futureServer.privateKeyPem } }), /is not valid until/],
+  ['MTLS010', 'a server chain that is not PEM', () => props({ serverTls: { certificateChainPem: 'hello', privateKeyPem: m.server.privateKeyPem } }), /holds no PEM block/],
+  ['MTLS010', 'an empty server key', () => props({ serverTls: { certificateChainPem: m.server.certificatePem + m.serverCa.certificatePem, privateKeyPem: '' } }), /is empty; give the server certificate's private key/],
+  ['MTLS011', 'a client certificate used as the server certificate', () => props({ serverTls: { certificateChainPem: m.client.certificatePem + m.clientCa.certificatePem, privateKeyPem: m.client.privateKeyPem } }), /without serverAuth/],
+  ['MTLS012', 'a SHA-1 signed server certificate', () => props({ serverTls: { certificateChainPem: m.sha1ServerPem, privateKeyPem: m.server.privateKeyPem } }), /signed with sha1WithRSAEncryption|signed with ecdsa-with-SHA1/],
+  ['MTLS020', 'an empty clientCaPem', () => props({ clientCaPem: '' }), /is empty.*mutual authentication disabled/],
+  ['MTLS020', 'a clientCaPem that is not PEM', () => props({ clientCaPem: 'not a certificate' }), /holds no PEM block/],
+  ['MTLS021', 'a client certificate given as the client CA', () => props({ clientCaPem: m.client.certificatePem }), /"CN=Client002" is not a CA certificate/],
+  ['MTLS022', 'an expired client CA', () => props({ clientCaPem: m.expiredCa.certificatePem }), /is valid only from/],
+  ['MTLS023', 'an intermediate without its root', () => props({ clientCaPem: m.intermediate.certificatePem }), /intermediate issued by "CN=Client Root", which is not in clientCaPem/],
+  ['MTLS030', 'a DER CRL', async () => props({ crlPem: Buffer.from((await m.crl(m.clientCa)).replace(/-----[^-]+-----|\s/g, ''), 'base64').toString('latin1') }), /is DER \(binary\).*openssl crl -inform DER/],
+  ['MTLS031', 'a CRL that is not PEM', () => props({ crlPem: 'garbage' }), /holds no PEM block; expected "-----BEGIN X509 CRL-----"/],
+  ['MTLS031', 'a certificate where the CRL belongs', () => props({ crlPem: m.clientCa.certificatePem }), /is "CERTIFICATE", but only "X509 CRL" blocks belong here/],
+  ['MTLS032', 'a CRL from another CA', async () => props({ crlPem: await m.crl(m.serverCa) }), /issued by "CN=Server CA", which is not one of the client CAs/],
+  ['MTLS033', 'a CRL signed by an impostor with the client CA\'s name', async () => props({ crlPem: await m.crl(m.impostorClientCa) }), /signature does not verify/],
+  ['MTLS034', 'an expired CRL (the silent 30-day outage)', async () => props({ crlPem: await m.crl(m.clientCa, { thisUpdate: new Date(FIXTURE_NOW.getTime() - 31 * DAY), nextUpdate: new Date(FIXTURE_NOW.getTime() - DAY) }) }), /expired at .*rejects EVERY client certificate/],
+  ['MTLS035', 'a CRL expiring within 7 days', async () => props({ crlPem: await m.crl(m.clientCa, { nextUpdate: new Date(FIXTURE_NOW.getTime() + 3 * DAY) }) }), /in 3\.0 days, within the 7-day threshold/],
+  ['MTLS036', 'an intermediate chain with only the intermediate\'s CRL', async () => props({ clientCaPem: m.root.certificatePem + m.intermediate.certificatePem, verifyDepth: 2, crlPem: await m.crl(m.intermediate) }), /no CRL for the CA "CN=Client Root".*unable to get certificate CRL/],
+  ['MTLS037', 'a CRL listing a serial twice', async () => props({ crlPem: await m.crl(m.clientCa, { serials: ['0A', '0B', '0A'] }) }), /lists serial\(s\) 0A more than once/],
+  ['MTLS038', 'a CRL from the future', async () => props({ crlPem: await m.crl(m.clientCa, { thisUpdate: new Date(FIXTURE_NOW.getTime() + DAY) }) }), /thisUpdate is in the future/],
+  ['MTLS039', 'a version 1 CRL made by openssl without extensions', () => props({ clientCaPem: m.clientCa.certificatePem, crlPem: m.v1CrlPem }), /is version 1; RFC 5280 requires a v2 CRL/],
+  ['MTLS050', 'an invalid verifyClient', () => props({ verifyClient: 'yes' as never }), /"yes" is not one of on, off, optional, optional_no_ca.*silently use "on"/],
+  ['MTLS051', 'a verify depth of 0', () => props({ verifyDepth: 0 }), /0 is not a whole number of at least 1/],
+  ['MTLS051', 'a fractional verify depth', () => props({ verifyDepth: 1.5 }), /1\.5 is not a whole number/],
+  ['MTLS052', 'an error page with a query string', () => props({ errorPage: 'https://errors.example.com/denied?from=mtls' }), /no query string.*reject the whole Ingress/],
+  ['MTLS053', 'a match-cn without CN=', () => props({ matchCn: 'Client001' }), /must start with "CN="/],
+  ['MTLS053', 'a match-cn that does not compile', () => props({ matchCn: 'CN=(Client' }), /is not a valid regular expression/],
+  ['MTLS054', 'verification turned off (warning)', () => props({ verifyClient: 'off' }), /does not enforce client certificates/],
+  ['MTLS055', 'an extra annotation overriding auth-tls', () => props({ annotations: { 'nginx.ingress.kubernetes.io/auth-tls-verify-client': 'off' } }), /set the matching prop/],
+  ['MTLS060', 'an uppercase host', () => props({ host: 'MTLS.dev.ityoudao.cn' }), /write "mtls\.dev\.ityoudao\.cn"/],
+  ['MTLS060', 'a host with a trailing dot', () => props({ host: 'mtls.dev.ityoudao.cn.' }), /ends with a dot/],
+  ['MTLS060', 'a Unicode host', () => props({ host: 'mtls.例子.cn' }), /punycode form "mtls\.xn--fsqu00a\.cn"/],
+  ['MTLS061', 'an invalid Secret name', () => props({ serverSecretName: 'Server_Secret' }), /not a valid Kubernetes object name/],
+  ['MTLS061', 'a name over 253 characters', () => props({ ingressName: 'a'.repeat(254) }), /not a valid Kubernetes object name/],
+  ['MTLS063', 'a bad backend port', () => props({ backend: { serviceName: 'nginx-test', port: 70000 } }), /neither a port number from 1 to 65535/],
+  ['MTLS063', 'a bad path', () => props({ path: 'api' }), /must start with "\/"/],
+];
+
+describe('every check code fires on a real bad input, with a message that names the fix', () => {
+  test.each(cases)('%s: %s', async (code, _name, make, message) => {
+    const { mtls } = seedChart(await make());
+    const finding = mtls.findings.find((f) => f.code === code);
+    expect(finding).toBeDefined();
+    expect(finding!.message).toMatch(message);
+    expect(finding!.severity).toBe(code === 'MTLS054' || code === 'MTLS009' ? 'warning' : 'error');
+  });
+
+  test('MTLS009: a server certificate expiring within 30 days is a warning, and synth still succeeds', () => {
+    const { mtls } = seedChart(props({ serverTls: { certificateChainPem: m.expiringServer.certificatePem + m.serverCa.certificatePem, privateKeyPem: m.expiringServer.privateKeyPem } }));
+    expect(mtls.findings).toEqual([expect.objectContaining({ code: 'MTLS009', severity: 'warning', message: expect.stringMatching(/expires in 9\.0 days/) })]);
+    expect(mtls.node.validate()).toEqual([]);
+  });
+
+  test('MTLS040: a CRL that makes the Secret exceed 1 MiB names the entry count and the pruning option', async () => {
+    // 16-byte serials, as we issue them: ~47 PEM bytes per entry.
+    const serials = Array.from({ length: 24_000 }, (_, i) => (0x4000000000000000000000000000000an * BigInt(i + 1)).toString(16).toUpperCase());
+    const { mtls } = seedChart(props({ crlPem: await m.crl(m.clientCa, { serials }) }));
+    const finding = mtls.findings.find((f) => f.code === 'MTLS040');
+    expect(finding?.message).toMatch(/over Kubernetes' 1 MiB \(1048576 bytes\) limit.*The CRL holds 24000 entries.*--prune-expired/);
+  });
+
+  test('MTLS062: a chart without a namespace', () => {
+    const { App, Chart } = require('cdk8s');
+    const { MtlsIngress } = require('../../lib');
+    const chart = new Chart(new App(), 'no-namespace');
+    const mtls = new MtlsIngress(chart, 'mtls', { ...require('../support/chart').seedProps(), ...props() });
+    expect(mtls.findings.map((f: { code: string }) => f.code)).toContain('MTLS062');
+  });
+
+  test('a clean configuration has no findings (the checks do not fire on good input)', () => {
+    expect(seedChart(props()).mtls.findings).toEqual([]);
+    expect(seedChart().mtls.findings).toEqual([]);
+  });
+
+  test('every code in CHECKS is exercised by a test', () => {
+    const tested = new Set([...cases.map((c) => c[0]), 'MTLS009', 'MTLS040', 'MTLS062', 'MTLS070']);
+    expect(Object.keys(CHECKS).filter((c) => !tested.has(c))).toEqual([]);
+  });
+
+  test('the fixture chain still passes (guards the snapshot fixtures)', () => {
+    expect(seedFixture('server-cert-chain.pem')).toContain('BEGIN CERTIFICATE');
+  });
+});
