@@ -1,4 +1,4 @@
-import { createHash, createPublicKey } from 'node:crypto';
+import { createHash, createPublicKey, X509Certificate } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import { commonNameOf, formatName, keyUsageNames, KeyUsageName, OID, serialHexOf, toArrayBuffer, toHex } from './asn1';
 import { pkijs } from './engine';
@@ -6,6 +6,7 @@ import { UserInputError } from './errors';
 import { keyAlgorithmOf } from './keys';
 import { bytesToIp, SubjectAltName } from './names';
 import { decodePemExpecting, encodePem, PemLabel } from './pem';
+import { rememberX509 } from './verify';
 
 /** Everything the checks need to know about one certificate, as plain data. */
 export interface CertificateFacts {
@@ -78,7 +79,17 @@ export function inspectCertificateDer(der: Uint8Array, source = 'certificate'): 
   } catch (e) {
     throw new UserInputError(source, `is not a valid X.509 certificate (${(e as Error).message || 'bad DER'}).`);
   }
-  return factsOf(cert, der);
+  // OpenSSL (through node:crypto) must accept it too: it is what nginx, curl and the checks' signature
+  // and host verification use, and the fuzz tests found DER that pkijs accepts and OpenSSL refuses.
+  let x509: X509Certificate;
+  try {
+    x509 = new X509Certificate(Buffer.from(der));
+  } catch (e) {
+    throw new UserInputError(source, `is not a certificate OpenSSL can read (${(e as Error).message}); re-export it from its source.`);
+  }
+  const facts = factsOf(cert, der);
+  rememberX509(facts, x509);
+  return facts;
 }
 
 /** Parses every certificate in a PEM text, in order. Non-certificate blocks are an error. */

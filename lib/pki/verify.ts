@@ -1,12 +1,18 @@
 import { createPrivateKey, KeyObject, X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
-import { CertificateFacts } from './inspect';
+import type { CertificateFacts } from './inspect';
 
 // Synchronous signature and name checks through node:crypto, so that construct validations (which are
 // synchronous) can run them. node:crypto is an independent implementation from pkijs, which also keeps
 // our own writer from grading its own output.
 
 const x509Cache = new WeakMap<CertificateFacts, X509Certificate>();
+
+/** @internal inspect.ts parses every certificate with node:crypto too; this keeps that parse. */
+export function rememberX509(facts: CertificateFacts, cert: X509Certificate): void {
+  x509Cache.set(facts, cert);
+}
+
 function x509(facts: CertificateFacts): X509Certificate {
   let cert = x509Cache.get(facts);
   if (!cert) {
