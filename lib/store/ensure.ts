@@ -1,0 +1,138 @@
+import { DEFAULT_KEY_ALGORITHM, inferSubjectAltName, KeyAlgorithm, parseKeyAlgorithm, RevocationReason, UserInputError } from '../pki';
+import { ensureCa, issueClient, IssueContext, issueServer, sanText } from './issue';
+import { currentServer } from './material';
+import { recordRevocation, resolveTargets, revocationOf } from './revoke';
+import { CertificateRecord, StoreSettings, StoreState } from './state';
+
+// The declarative side of the store: `ensure(spec)` creates what the spec names and the store lacks, and
+// reuses everything else, so that running it again with the same spec changes no byte.
+
+export const DEFAULT_SERVER_CA_CN = 'mtls-pki Server CA';
+export const DEFAULT_CLIENT_CA_CN = 'mtls-pki Client CA';
+/** A server certificate is re-issued when fewer days than this remain (the construct warns at 30). */
+export const SERVER_RENEW_BEFORE_DAYS = 30;
+
+export interface PkiSpec {
+  /** @default { commonName: 'mtls-pki Server CA' } */
+  readonly serverCa?: { readonly commonName: string; readonly keyAlgorithm?: KeyAlgorithm };
+  /** @default { commonName: 'mtls-pki Client CA' }; with `intermediate`, clients are issued by an intermediate CA. */
+  readonly clientCa?: { readonly commonName: string; readonly keyAlgorithm?: KeyAlgorithm; readonly intermediate?: { readonly commonName: string } };
+  /** `name` is the file stem and the handle for `serverTls(name)`; `names` become the SANs (DNS, wildcard, IP). */
+  readonly servers?: readonly { readonly name: string; readonly names: readonly string[]; readonly keyAlgorithm?: KeyAlgorithm; readonly validityDays?: number }[];
+  readonly clients?: readonly { readonly commonName: string; readonly altNames?: readonly string[]; readonly keyAlgorithm?: KeyAlgorithm; readonly validityDays?: number }[];
+  /** By CN: every certificate with that CN is revoked. By serial: that certificate. Revocations are permanent. */
+  readonly revoked?: readonly { readonly commonName?: string; readonly serialHex?: string; readonly reason?: RevocationReason }[];
+  /** The default key algorithm for everything this spec creates. @default ec-p256 */
+  readonly keyAlgorithm?: KeyAlgorithm;
+  /** @default { validityDays: 90, refreshBeforeDays: 30 } */
+  readonly crl?: { readonly validityDays?: number; readonly refreshBeforeDays?: number };
+  /** The time to act at (tests). @default now */
+  readonly now?: Date;
+}
+
+function checkDays(value: number | undefined, field: string, max: number): void {
+  if (value !== undefined && (!Number.isInteger(value) || value < 1 || value > max)) {
+    throw new UserInputError(field, `${value} is not a whole number of days between 1 and ${max}.`);
+  }
+}
+
+/** Validates a spec before anything is written, so a bad spec leaves the store untouched. */
+export function validateSpec(spec: PkiSpec): void {
+  const alg = (v: KeyAlgorithm | undefined, field: string) => v === undefined || parseKeyAlgorithm(v, field);
+  alg(spec.keyAlgorithm, 'keyAlgorithm');
+  alg(spec.serverCa?.keyAlgorithm, 'serverCa.keyAlgorithm');
+  alg(spec.clientCa?.keyAlgorithm, 'clientCa.keyAlgorithm');
+  checkDays(spec.crl?.validityDays, 'crl.validityDays', 3650);
+  checkDays(spec.crl?.refreshBeforeDays, 'crl.refreshBeforeDays', 3649);
+  const seen = new Set<string>();
+  (spec.servers ?? []).forEach((s, i) => {
+    if (!s.name || /[/\\]/.test(s.name)) throw new UserInputError(`servers[${i}].name`, `"${s.name ?? ''}" is not a usable name; give a short name without slashes (it becomes the file stem), e.g. the host name.`);
+    if (seen.has(s.name)) throw new UserInputError(`servers[${i}].name`, `"${s.name}" appears twice; each server needs its own name.`);
+    seen.add(s.name);
+    if (!s.names?.length) throw new UserInputError(`servers[${i}].names`, 'is empty; give at least one host name or IP.');
+    s.names.forEach((n, j) => {
+      const san = inferSubjectAltName(n, `servers[${i}].names[${j}]`);
+      if (san.kind !== 'dns' && san.kind !== 'ip') throw new UserInputError(`servers[${i}].names[${j}]`, `"${n}" is an ${san.kind}; a server certificate names hosts (DNS names or IPs).`);
+    });
+    alg(s.keyAlgorithm, `servers[${i}].keyAlgorithm`);
+    checkDays(s.validityDays, `servers[${i}].validityDays`, 36525);
+  });
+  const cns = new Set<string>();
+  (spec.clients ?? []).forEach((c, i) => {
+    if (!c.commonName?.trim()) throw new UserInputError(`clients[${i}].commonName`, 'is empty; give the client\'s name.');
+    if (c.commonName.length > 64) throw new UserInputError(`clients[${i}].commonName`, `is ${c.commonName.length} characters; X.509 allows at most 64.`);
+    if (cns.has(c.commonName)) throw new UserInputError(`clients[${i}].commonName`, `"${c.commonName}" appears twice; list each client once.`);
+    cns.add(c.commonName);
+    (c.altNames ?? []).forEach((n, j) => inferSubjectAltName(n, `clients[${i}].altNames[${j}]`));
+    alg(c.keyAlgorithm, `clients[${i}].keyAlgorithm`);
+    checkDays(c.validityDays, `clients[${i}].validityDays`, 36525);
+  });
+  (spec.revoked ?? []).forEach((r, i) => {
+    if ((r.commonName === undefined) === (r.serialHex === undefined)) throw new UserInputError(`revoked[${i}]`, 'give exactly one of commonName or serialHex.');
+  });
+}
+
+function settingsFor(state: StoreState, spec: PkiSpec): StoreSettings {
+  const s = state.settings;
+  const next: StoreSettings = {
+    crlValidityDays: spec.crl?.validityDays ?? s.crlValidityDays,
+    crlRefreshBeforeDays: spec.crl?.refreshBeforeDays ?? s.crlRefreshBeforeDays,
+    ...(spec.keyAlgorithm ?? s.keyAlgorithm ? { keyAlgorithm: spec.keyAlgorithm ?? s.keyAlgorithm } : {}),
+  };
+  if (next.crlRefreshBeforeDays >= next.crlValidityDays) {
+    throw new UserInputError('crl.refreshBeforeDays', `${next.crlRefreshBeforeDays} is not less than the CRL validity of ${next.crlValidityDays} days, so every run would issue a new CRL; use e.g. validityDays 90 with refreshBeforeDays 30.`);
+  }
+  const same = next.crlValidityDays === s.crlValidityDays && next.crlRefreshBeforeDays === s.crlRefreshBeforeDays && next.keyAlgorithm === s.keyAlgorithm;
+  return same ? s : next;
+}
+
+const sameSet = (a: readonly string[], b: readonly string[]) => a.length === b.length && [...a].sort().join('\n') === [...b].sort().join('\n');
+const DAY_MS = 86_400_000;
+
+/** Whether a client certificate can still be handed out: not revoked, not expired. */
+export function isUsable(state: StoreState, c: CertificateRecord, now: Date): boolean {
+  return !revocationOf(state, c.issuer, c.serialHex) && Date.parse(c.notAfter) > now.getTime();
+}
+
+/** Applies `spec` to `ctx.state` (files are written as it goes); the caller saves the state and the CRLs. */
+export async function applySpec(ctx: IssueContext, spec: PkiSpec): Promise<void> {
+  const { state, now } = ctx;
+  state.settings = settingsFor(state, spec);
+  const keyDefault = state.settings.keyAlgorithm ?? DEFAULT_KEY_ALGORITHM;
+
+  await ensureCa(ctx, 'server-ca', { commonName: spec.serverCa?.commonName ?? DEFAULT_SERVER_CA_CN, explicit: !!spec.serverCa, keyAlgorithm: spec.serverCa?.keyAlgorithm ?? keyDefault, field: 'serverCa.commonName' });
+  await ensureCa(ctx, 'client-ca', { commonName: spec.clientCa?.commonName ?? DEFAULT_CLIENT_CA_CN, explicit: !!spec.clientCa, keyAlgorithm: spec.clientCa?.keyAlgorithm ?? keyDefault, field: 'clientCa.commonName' });
+  const intermediate = spec.clientCa?.intermediate;
+  if (intermediate) {
+    await ensureCa(ctx, 'client-intermediate-ca', { commonName: intermediate.commonName, explicit: true, keyAlgorithm: spec.clientCa?.keyAlgorithm ?? keyDefault, issuer: 'client-ca', field: 'clientCa.intermediate.commonName' });
+  }
+
+  for (const s of spec.servers ?? []) await ensureServer(ctx, s.name, s.names, { keyAlgorithm: s.keyAlgorithm ?? keyDefault, validityDays: s.validityDays });
+
+  const revokedCns = new Set((spec.revoked ?? []).flatMap((r) => (r.commonName !== undefined ? [r.commonName] : [])));
+  for (const c of spec.clients ?? []) {
+    const wantedSans = (c.altNames ?? []).map((n, i) => sanText(inferSubjectAltName(n, `altNames[${i}]`)));
+    const existing = state.certificates.filter((x) => x.kind === 'client' && x.commonName === c.commonName);
+    // A client the spec also revokes needs one certificate of any status (it is issued once, then revoked);
+    // any other client needs a usable one with the wanted names.
+    const satisfied = revokedCns.has(c.commonName)
+      ? existing.length > 0
+      : existing.some((x) => isUsable(state, x, now) && sameSet(x.subjectAltNames, wantedSans));
+    if (!satisfied) await issueClient(ctx, c.commonName, c.altNames ?? [], { keyAlgorithm: c.keyAlgorithm ?? keyDefault, validityDays: c.validityDays });
+  }
+
+  (spec.revoked ?? []).forEach((r, i) => {
+    const targets = resolveTargets(ctx.dir, state, r.commonName !== undefined ? { commonName: r.commonName } : { serialHex: r.serialHex }, 'all', `revoked[${i}]`);
+    for (const t of targets) recordRevocation(state, t, r.reason, now);
+  });
+}
+
+/** Reuses the current certificate `name` when it has exactly these SANs and 30+ days left; else issues anew. */
+export async function ensureServer(ctx: IssueContext, name: string, names: readonly string[], wish: { keyAlgorithm: KeyAlgorithm; validityDays?: number }, force = false): Promise<{ record: CertificateRecord; created: boolean }> {
+  const wanted = names.map((n, i) => sanText(inferSubjectAltName(n, `names[${i}]`)));
+  const current = currentServer(ctx.state, name);
+  const fresh = current && !revocationOf(ctx.state, current.issuer, current.serialHex)
+    && Date.parse(current.notAfter) - ctx.now.getTime() > SERVER_RENEW_BEFORE_DAYS * DAY_MS;
+  if (!force && current && fresh && sameSet(current.subjectAltNames, wanted)) return { record: current, created: false };
+  return { record: await issueServer(ctx, name, names, wish), created: true };
+}

@@ -1,0 +1,186 @@
+import {
+  CertificateAuthority, CertificateFacts, createIntermediateCa, createRootCa, IssuedCertificate,
+  issueClientCertificate, issueServerCertificate, KeyAlgorithm, loadCertificateAuthority, SubjectAltName, UserInputError,
+} from '../pki';
+import { PUBLIC_FILE_MODE, readFileIfExists, SECRET_FILE_MODE, writeInStore } from './atomic-write';
+import { absolute, CaId, layout } from './layout';
+import { CaRecord, CertificateRecord, StoreState } from './state';
+
+// Creating CAs and issuing leaves into the store: files first (key 0600, created with that mode), then the
+// record in the state, which the caller saves. A run killed before the state is saved leaves only unreferenced
+// files behind; they are never read, and the CA files are adopted on the next run when they form a valid pair.
+
+export interface IssueContext {
+  readonly dir: string;
+  readonly state: StoreState;
+  readonly now: Date;
+  readonly loadCa: (ca: CaId) => Promise<CertificateAuthority>;
+  readonly warn: (message: string) => void;
+  /** Called around slow work (RSA key generation) so the CLI can show progress. */
+  readonly progress?: <T>(label: string, work: () => Promise<T>) => Promise<T>;
+}
+
+const FIVE_MINUTES = 5 * 60_000;
+/** Certificates start five minutes before `now`, to allow for clocks that run a little behind. */
+export const notBeforeFor = (now: Date) => new Date(Math.floor((now.getTime() - FIVE_MINUTES) / 1000) * 1000);
+
+export function sanText(san: SubjectAltName): string {
+  const prefix = { dns: 'DNS', ip: 'IP', email: 'email', uri: 'URI' }[san.kind];
+  return `${prefix}:${san.value}`;
+}
+
+/** Every serial a CA has used: its issued and adopted certificates, its revocations, and CAs it signed. */
+export function serialsUsedBy(state: StoreState, ca: CaId): Set<string> {
+  const used = new Set<string>();
+  for (const c of state.certificates) if (c.issuer === ca) used.add(c.serialHex);
+  for (const r of state.revocations) if (r.issuer === ca) used.add(r.serialHex);
+  for (const other of Object.values(state.cas)) if (other?.issuer === ca) used.add(other.serialHex);
+  return used;
+}
+
+/**
+ * Issues with `issue` until the serial is one `ca` has not used (a random 127-bit serial collides with
+ * negligible probability, but a duplicate under one CA would make the two certificates impossible to revoke
+ * separately, so it is checked rather than assumed).
+ */
+export async function issueWithUniqueSerial<T extends { facts: CertificateFacts }>(used: ReadonlySet<string>, issue: () => Promise<T>, attempts = 5): Promise<T> {
+  for (let i = 0; i < attempts; i++) {
+    const issued = await issue();
+    if (!used.has(issued.facts.serialHex)) return issued;
+  }
+  throw new Error(`could not draw an unused serial number in ${attempts} attempts; the random number generator is broken.`);
+}
+
+function caRecord(id: CaId, facts: CertificateFacts, issuer: CaId | null, importedFrom?: string): CaRecord {
+  return {
+    id,
+    subject: facts.subject,
+    commonName: facts.commonName ?? facts.subject,
+    serialHex: facts.serialHex,
+    keyAlgorithm: facts.keyAlgorithm,
+    notBefore: facts.notBefore.toISOString(),
+    notAfter: facts.notAfter.toISOString(),
+    issuer,
+    fingerprintSha256: facts.fingerprintSha256,
+    ...(importedFrom ? { importedFrom } : {}),
+  };
+}
+
+export interface CaWish {
+  readonly commonName: string;
+  /** Whether the caller named the CN (then a different existing CN is an error) or took the default. */
+  readonly explicit: boolean;
+  readonly keyAlgorithm: KeyAlgorithm;
+  readonly issuer?: CaId;
+  readonly field: string;
+}
+
+/** Makes sure CA `id` exists; returns whether anything changed. Never replaces an existing CA. */
+export async function ensureCa(ctx: IssueContext, id: CaId, wish: CaWish): Promise<boolean> {
+  const existing = ctx.state.cas[id];
+  if (existing) {
+    if (wish.explicit && existing.commonName !== wish.commonName) {
+      throw new UserInputError(wish.field, `asks for "${wish.commonName}", but the store already has ${id} "${existing.commonName}" (serial ${existing.serialHex}). A CA is never replaced, because everything it signed and everyone who trusts it would break; keep the existing name, or start a new store with --dir.`);
+    }
+    return false;
+  }
+  const certPath = absolute(ctx.dir, layout.caCert(id));
+  const keyPath = absolute(ctx.dir, layout.caKey(id));
+  const certPem = readFileIfExists(certPath)?.toString('utf8');
+  const keyPem = readFileIfExists(keyPath)?.toString('utf8');
+  if (certPem && keyPem) {
+    try {
+      const ca = await loadCertificateAuthority(certPem, keyPem, layout.caCert(id));
+      if (ca.facts.commonName === wish.commonName) {
+        ctx.state.cas[id] = caRecord(id, ca.facts, wish.issuer ?? null);
+        ctx.warn(`adopted ${layout.caCert(id)} and its key, left by an interrupted run.`);
+        return true;
+      }
+    } catch {
+      // Not a usable pair: an interrupted run's leftovers, never referenced by store.json; replaced below.
+    }
+  }
+  const options = { commonName: wish.commonName, keyAlgorithm: wish.keyAlgorithm, notBefore: notBeforeFor(ctx.now) };
+  const make = async () => {
+    if (!wish.issuer) return createRootCa(options);
+    const issuer = await ctx.loadCa(wish.issuer);
+    return issueWithUniqueSerial(serialsUsedBy(ctx.state, wish.issuer), () => createIntermediateCa(issuer, options));
+  };
+  const ca = await withProgress(ctx, wish.keyAlgorithm, id, make);
+  writeInStore(ctx.dir, layout.caKey(id), ca.privateKeyPem, SECRET_FILE_MODE);
+  writeInStore(ctx.dir, layout.caCert(id), ca.certificatePem, PUBLIC_FILE_MODE);
+  ctx.state.cas[id] = caRecord(id, ca.facts, wish.issuer ?? null);
+  return true;
+}
+
+/** Adopts an existing CA (from openssl) as `id`: copies its certificate and key into the store. */
+export async function adoptCa(ctx: IssueContext, id: CaId, certPem: string, keyPem: string, source: string): Promise<CertificateAuthority> {
+  const ca = await loadCertificateAuthority(certPem, keyPem, source);
+  writeInStore(ctx.dir, layout.caKey(id), keyPem, SECRET_FILE_MODE);
+  writeInStore(ctx.dir, layout.caCert(id), ca.facts.pem, PUBLIC_FILE_MODE);
+  ctx.state.cas[id] = caRecord(id, ca.facts, null, source);
+  return ca;
+}
+
+async function withProgress<T>(ctx: IssueContext, algorithm: KeyAlgorithm, label: string, work: () => Promise<T>): Promise<T> {
+  return algorithm.startsWith('rsa-') && ctx.progress ? ctx.progress(`generating ${algorithm} key for ${label}`, work) : work();
+}
+
+function leafRecord(kind: 'server' | 'client', name: string, issuer: CaId, issued: IssuedCertificate, files: CertificateRecord['files']): CertificateRecord {
+  const f = issued.facts;
+  return {
+    kind,
+    name,
+    commonName: f.commonName ?? name,
+    subject: f.subject,
+    serialHex: f.serialHex,
+    issuer,
+    notBefore: f.notBefore.toISOString(),
+    notAfter: f.notAfter.toISOString(),
+    subjectAltNames: f.subjectAltNames.map(sanText),
+    keyAlgorithm: f.keyAlgorithm,
+    files,
+    source: 'issued',
+  };
+}
+
+export interface LeafWish {
+  readonly keyAlgorithm: KeyAlgorithm;
+  readonly validityDays?: number;
+}
+
+/** Issues a server certificate `name` for `names` (SANs), writes key, certificate and chain; records it. */
+export async function issueServer(ctx: IssueContext, name: string, names: readonly string[], wish: LeafWish): Promise<CertificateRecord> {
+  const ca = await ctx.loadCa('server-ca');
+  const issued = await withProgress(ctx, wish.keyAlgorithm, name, () => issueWithUniqueSerial(serialsUsedBy(ctx.state, 'server-ca'),
+    () => issueServerCertificate(ca, { names, keyAlgorithm: wish.keyAlgorithm, validityDays: wish.validityDays, notBefore: notBeforeFor(ctx.now) })));
+  const serial = issued.facts.serialHex;
+  const files = { cert: layout.serverCert(name, serial), key: layout.serverKey(name, serial), chain: layout.serverChain(name, serial) };
+  writeInStore(ctx.dir, files.key, issued.privateKeyPem, SECRET_FILE_MODE);
+  writeInStore(ctx.dir, files.cert, issued.certificatePem, PUBLIC_FILE_MODE);
+  writeInStore(ctx.dir, files.chain, issued.certificatePem + ca.certificatePem, PUBLIC_FILE_MODE);
+  const record = leafRecord('server', name, 'server-ca', issued, files);
+  ctx.state.certificates = ctx.state.certificates.map((c) => (c.kind === 'server' && c.name === name && !c.replacedBy ? { ...c, replacedBy: serial } : c));
+  ctx.state.certificates.push(record);
+  return record;
+}
+
+/** The CA that signs new client certificates: the intermediate when there is one, else the client root. */
+export function clientIssuer(state: StoreState): CaId {
+  return state.cas['client-intermediate-ca'] ? 'client-intermediate-ca' : 'client-ca';
+}
+
+/** Issues a client certificate for `commonName` with optional email/URI SANs; records it. */
+export async function issueClient(ctx: IssueContext, commonName: string, altNames: readonly string[], wish: LeafWish): Promise<CertificateRecord> {
+  const issuerId = clientIssuer(ctx.state);
+  const ca = await ctx.loadCa(issuerId);
+  const issued = await withProgress(ctx, wish.keyAlgorithm, commonName, () => issueWithUniqueSerial(serialsUsedBy(ctx.state, issuerId),
+    () => issueClientCertificate(ca, { commonName, altNames, keyAlgorithm: wish.keyAlgorithm, validityDays: wish.validityDays, notBefore: notBeforeFor(ctx.now) })));
+  const serial = issued.facts.serialHex;
+  const files = { cert: layout.clientCert(commonName, serial), key: layout.clientKey(commonName, serial) };
+  writeInStore(ctx.dir, files.key, issued.privateKeyPem, SECRET_FILE_MODE);
+  writeInStore(ctx.dir, files.cert, issued.certificatePem, PUBLIC_FILE_MODE);
+  const record = leafRecord('client', commonName, issuerId, issued, files);
+  ctx.state.certificates.push(record);
+  return record;
+}

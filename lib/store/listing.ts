@@ -1,0 +1,98 @@
+import { inspectCertificate, RevocationReason } from '../pki';
+import { readFileIfExists } from './atomic-write';
+import { crlIssuers, readCurrentCrl } from './crls';
+import { absolute, CA_IDS, CaId, layout } from './layout';
+import { revocationOf } from './revoke';
+import { StoreState } from './state';
+
+const DAY_MS = 86_400_000;
+const daysLeft = (until: Date | string, now: Date) => Math.floor((new Date(until).getTime() - now.getTime()) / DAY_MS);
+
+export interface CaListing {
+  readonly id: CaId;
+  readonly subject: string;
+  readonly serialHex: string;
+  readonly keyAlgorithm: string;
+  readonly issuer: CaId | null;
+  readonly notAfter: string;
+  readonly daysLeft: number;
+}
+
+export interface CertificateListing {
+  readonly kind: 'server' | 'client';
+  readonly name: string;
+  readonly commonName: string;
+  readonly serialHex: string;
+  readonly issuer: CaId;
+  readonly subjectAltNames: readonly string[];
+  readonly notAfter: string;
+  readonly daysLeft: number;
+  /** `replaced`: a server certificate superseded by one with other names (still valid until it expires). */
+  readonly status: 'valid' | 'revoked' | 'expired' | 'replaced';
+  readonly revokedAt?: string;
+  readonly reason?: RevocationReason;
+  readonly certFile?: string;
+  readonly keyFile?: string;
+}
+
+export interface CrlListing {
+  readonly ca: CaId;
+  readonly file: string;
+  /** Absent when the CA has no readable CRL yet (run `mtls-pki crl`). */
+  readonly number?: string;
+  readonly thisUpdate?: string;
+  readonly nextUpdate?: string;
+  readonly daysLeft?: number;
+  readonly entries: number;
+  /** Whether the next ensure/crl/revoke will write a new CRL (revocations changed, or refresh threshold reached). */
+  readonly refreshDue: boolean;
+}
+
+export interface StoreListing {
+  readonly dir: string;
+  readonly now: string;
+  readonly cas: readonly CaListing[];
+  readonly certificates: readonly CertificateListing[];
+  readonly crls: readonly CrlListing[];
+  readonly settings: { readonly crlValidityDays: number; readonly crlRefreshBeforeDays: number };
+}
+
+export function listingOf(dir: string, state: StoreState, now: Date): StoreListing {
+  const cas = CA_IDS.flatMap((id): CaListing[] => {
+    const ca = state.cas[id];
+    return ca ? [{ id, subject: ca.subject, serialHex: ca.serialHex, keyAlgorithm: ca.keyAlgorithm, issuer: ca.issuer, notAfter: ca.notAfter, daysLeft: daysLeft(ca.notAfter, now) }] : [];
+  });
+  const certificates = state.certificates.map((c): CertificateListing => {
+    const r = revocationOf(state, c.issuer, c.serialHex);
+    const status = r ? 'revoked' : Date.parse(c.notAfter) <= now.getTime() ? 'expired' : c.replacedBy ? 'replaced' : 'valid';
+    return {
+      kind: c.kind, name: c.name, commonName: c.commonName, serialHex: c.serialHex, issuer: c.issuer,
+      subjectAltNames: c.subjectAltNames, notAfter: c.notAfter, daysLeft: daysLeft(c.notAfter, now), status,
+      ...(r ? { revokedAt: r.revokedAt, ...(r.reason ? { reason: r.reason } : {}) } : {}),
+      ...(c.files ? { certFile: c.files.chain ?? c.files.cert, keyFile: c.files.key } : {}),
+    };
+  });
+  const crls = crlIssuers(state).map((id): CrlListing => {
+    const pem = readFileIfExists(absolute(dir, layout.caCert(id)));
+    const { facts } = pem ? readCurrentCrl(dir, inspectCertificate(pem.toString('utf8'), layout.caCert(id)), id) : { facts: undefined };
+    const wanted = state.revocations.filter((r) => r.issuer === id).map((r) => r.serialHex).sort().join();
+    const listed = facts ? facts.entries.map((e) => e.serialHex).sort().join() : undefined;
+    const refreshDue = !facts?.nextUpdate || listed !== wanted
+      || facts.nextUpdate.getTime() - now.getTime() < state.settings.crlRefreshBeforeDays * DAY_MS;
+    return {
+      ca: id,
+      file: layout.crl(id),
+      ...(facts ? {
+        number: String(facts.crlNumber ?? ''),
+        thisUpdate: facts.thisUpdate.toISOString(),
+        ...(facts.nextUpdate ? { nextUpdate: facts.nextUpdate.toISOString(), daysLeft: daysLeft(facts.nextUpdate, now) } : {}),
+      } : {}),
+      entries: facts?.entries.length ?? 0,
+      refreshDue,
+    };
+  });
+  return {
+    dir, now: now.toISOString(), cas, certificates, crls,
+    settings: { crlValidityDays: state.settings.crlValidityDays, crlRefreshBeforeDays: state.settings.crlRefreshBeforeDays },
+  };
+}

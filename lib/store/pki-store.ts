@@ -1,0 +1,222 @@
+import * as fs from 'node:fs';
+import { join, resolve } from 'node:path';
+import {
+  CertificateAuthority, DEFAULT_KEY_ALGORITHM, inferSubjectAltName, KeyAlgorithm, loadCertificateAuthority, RevocationReason, UserInputError,
+} from '../pki';
+import { DIR_MODE, ensureDir, fsError, PUBLIC_FILE_MODE, readFileIfExists, removeStaleTempFiles, writeInStore } from './atomic-write';
+import { CrlStatus, maintainCrls, pruneRevocations } from './crls';
+import { applySpec, ensureServer, isUsable, PkiSpec, validateSpec } from './ensure';
+import { ImportOpensslOptions, ImportResult, importOpensslInto } from './import-openssl';
+import { issueClient, IssueContext, sanText } from './issue';
+import { absolute, CA_IDS, CaId, layout } from './layout';
+import { listingOf, StoreListing } from './listing';
+import { isPidAlive, LockOptions, withLock } from './lock';
+import { materialOf, PkiMaterial, trustBundle } from './material';
+import { recordRevocation, resolveTargets, RevokeTarget } from './revoke';
+import { CertificateRecord, emptyState, readState, RevocationRecord, StoreState, writeState } from './state';
+
+export interface OpenOptions {
+  /** Create the store on first write when the directory has none. @default true (the CLI passes false except for init) */
+  readonly create?: boolean;
+  /** Where warnings go (permissions wider than 0600/0700, adopted leftovers). @default console.warn */
+  readonly onWarning?: (message: string) => void;
+  /** Shown around slow work (RSA key generation). */
+  readonly progress?: <T>(label: string, work: () => Promise<T>) => Promise<T>;
+  readonly lock?: LockOptions;
+}
+
+export interface IssueOptions {
+  readonly keyAlgorithm?: KeyAlgorithm;
+  readonly validityDays?: number;
+  /** Issue a new certificate even when a usable one exists. */
+  readonly force?: boolean;
+  readonly now?: Date;
+}
+
+/**
+ * The persistent PKI store (see lib/store/README.md for the files). Every change takes the store's lock,
+ * re-reads store.json under it, writes files atomically, and saves store.json only when it changed.
+ */
+export class PkiStore {
+  /** Opens (without writing anything) the store in `dir`; see OpenOptions.create. */
+  static async open(dir = 'pki', options: OpenOptions = {}): Promise<PkiStore> {
+    const path = resolve(dir);
+    const stat = statOrUndefined(path);
+    const create = options.create ?? true;
+    if (stat && !stat.isDirectory()) {
+      throw new UserInputError(dir, 'is a file, not a directory. Give --dir the directory that holds (or will hold) the PKI store, e.g. "pki"; nothing was written.');
+    }
+    if (!stat && !create) throw new UserInputError(dir, 'does not exist, so there is no PKI store here. Create one with `mtls-pki init`, or point --dir at an existing store.');
+    const store = new PkiStore(path, dir, create, options);
+    if (stat) {
+      const state = readState(path);
+      if (!state) {
+        if (!create) throw new UserInputError(dir, 'holds no store.json, so it is not a PKI store. Create one with `mtls-pki init`, or point --dir at an existing store.');
+        const foreign = fs.readdirSync(path).filter((n) => !n.startsWith('.'));
+        if (foreign.length) throw new UserInputError(dir, `is not empty (${foreign.slice(0, 3).join(', ')}${foreign.length > 3 ? ', …' : ''}) and not a PKI store; give --dir a new or empty directory, or adopt an openssl CA with \`mtls-pki import-openssl\`.`);
+      } else {
+        store.checkPermissions(state);
+      }
+    }
+    return store;
+  }
+
+  private constructor(
+    /** Absolute path of the store directory. */
+    readonly dir: string,
+    private readonly displayDir: string,
+    private readonly create: boolean,
+    private readonly options: OpenOptions,
+  ) {}
+
+  private warn(message: string): void {
+    (this.options.onWarning ?? ((m: string) => console.warn(`mtls-pki: warning: ${m}`)))(message);
+  }
+
+  private checkPermissions(state: StoreState): void {
+    const wide = (path: string, limit: number) => {
+      const st = statOrUndefined(path);
+      return st && (st.mode & 0o777 & ~limit) !== 0 ? (st.mode & 0o777).toString(8).padStart(4, '0') : undefined;
+    };
+    const dirMode = wide(this.dir, DIR_MODE);
+    if (dirMode) this.warn(`${this.displayDir} has mode ${dirMode}; the store holds private keys, so make it 0700: chmod 700 ${this.displayDir}`);
+    const keys = [
+      ...CA_IDS.filter((id) => state.cas[id]).map((id) => layout.caKey(id)),
+      ...state.certificates.flatMap((c) => (c.files?.key ? [c.files.key] : [])),
+    ];
+    for (const key of keys) {
+      const mode = wide(absolute(this.dir, key), 0o600);
+      if (mode) this.warn(`${join(this.displayDir, key)} is a private key with mode ${mode}; make it 0600: chmod 600 ${join(this.displayDir, key)}`);
+    }
+  }
+
+  /** Runs `fn` under the lock on freshly read state; saves state, CRLs and the trust bundle afterwards. */
+  private async mutate<T>(now: Date, fn: (ctx: IssueContext & { commit(): void }) => Promise<T>): Promise<T> {
+    if (!statOrUndefined(this.dir)) ensureDir(this.dir);
+    return withLock(this.dir, this.options.lock ?? {}, async () => {
+      for (const sub of ['', ...layout.dirs]) removeStaleTempFiles(join(this.dir, sub), isPidAlive);
+      const state = readState(this.dir) ?? (this.create ? emptyState() : undefined);
+      if (!state) throw new UserInputError(this.displayDir, 'holds no store.json (was it moved?); run `mtls-pki init` first.');
+      const cache = new Map<CaId, Promise<CertificateAuthority>>();
+      const loadCa = (id: CaId) => {
+        if (!cache.has(id)) cache.set(id, this.loadCa(state, id));
+        return cache.get(id)!;
+      };
+      const ctx = { dir: this.dir, state, now, loadCa, warn: (m: string) => this.warn(m), progress: this.options.progress, commit: () => void writeState(this.dir, state) };
+      const result = await fn(ctx);
+      writeState(this.dir, state);
+      const bundle = trustBundle(this.dir, state);
+      if (bundle) {
+        writeInStore(this.dir, layout.trustCa, bundle.clientCaPem, PUBLIC_FILE_MODE);
+        writeInStore(this.dir, layout.trustCrl, bundle.crlPem, PUBLIC_FILE_MODE);
+      }
+      return result;
+    });
+  }
+
+  private async loadCa(state: StoreState, id: CaId): Promise<CertificateAuthority> {
+    if (!state.cas[id]) throw new UserInputError(this.displayDir, `has no ${id}; run \`mtls-pki init\` first.`);
+    const cert = readFileIfExists(absolute(this.dir, layout.caCert(id)));
+    const key = readFileIfExists(absolute(this.dir, layout.caKey(id)));
+    if (!cert || !key) throw new UserInputError(join(this.displayDir, cert ? layout.caKey(id) : layout.caCert(id)), `is missing, but store.json lists ${id}. Restore it from a backup; the store cannot sign without it.`);
+    return loadCertificateAuthority(cert.toString('utf8'), key.toString('utf8'), join(this.displayDir, id));
+  }
+
+  /**
+   * Creates what `spec` names and the store lacks, reuses what exists (never re-keys), applies the spec's
+   * revocations, and refreshes the CRLs when due. A second run with the same spec changes no byte.
+   */
+  async ensure(spec: PkiSpec = {}): Promise<PkiMaterial> {
+    validateSpec(spec);
+    const now = spec.now ?? new Date();
+    const state = await this.mutate(now, async (ctx) => {
+      await applySpec(ctx, spec);
+      ctx.commit();
+      await maintainCrls(ctx);
+      return ctx.state;
+    });
+    return materialOf(this.dir, state, now);
+  }
+
+  /** The store's material as it is, without creating or refreshing anything. */
+  async material(now = new Date()): Promise<PkiMaterial> {
+    return materialOf(this.dir, this.readStateOrFail(), now);
+  }
+
+  /**
+   * Revokes one certificate, by CN, serial or PEM (see revoke.ts for several certificates sharing a CN),
+   * and publishes the new CRL. Revoking a revoked certificate returns its existing record unchanged.
+   */
+  async revoke(target: RevokeTarget, reason?: RevocationReason, now = new Date()): Promise<RevocationRecord> {
+    return this.mutate(now, async (ctx) => {
+      const [first] = resolveTargets(this.dir, ctx.state, target, 'one');
+      const { record } = recordRevocation(ctx.state, first, reason, now);
+      ctx.commit();
+      await maintainCrls(ctx);
+      return record;
+    });
+  }
+
+  /** Writes a new CRL for each CA whose revoked set changed or whose CRL is due (or every CA, with force). */
+  async refreshCrls(options: { force?: boolean; now?: Date } = {}): Promise<CrlStatus[]> {
+    return this.mutate(options.now ?? new Date(), (ctx) => maintainCrls(ctx, options.force ?? false));
+  }
+
+  /**
+   * Drops revocations RFC 5280 lets go (certificate expired, and listed on a CRL issued after that), then
+   * publishes CRLs without them. Never happens implicitly.
+   */
+  async prune(options: { now?: Date } = {}): Promise<{ pruned: RevocationRecord[]; crls: CrlStatus[] }> {
+    return this.mutate(options.now ?? new Date(), async (ctx) => {
+      const pruned = pruneRevocations(ctx.state);
+      ctx.commit();
+      return { pruned, crls: await maintainCrls(ctx) };
+    });
+  }
+
+  /** Issues (or, unless force, reuses) the server certificate `name` for `names`. */
+  async issueServer(name: string, names: readonly string[], options: IssueOptions = {}): Promise<{ record: CertificateRecord; created: boolean }> {
+    validateSpec({ servers: [{ name, names, keyAlgorithm: options.keyAlgorithm, validityDays: options.validityDays }] });
+    return this.mutate(options.now ?? new Date(), async (ctx) => {
+      const keyAlgorithm = options.keyAlgorithm ?? ctx.state.settings.keyAlgorithm ?? DEFAULT_KEY_ALGORITHM;
+      return ensureServer(ctx, name, names, { keyAlgorithm, validityDays: options.validityDays }, options.force);
+    });
+  }
+
+  /** Issues a client certificate, unless (without force) a usable one with the same CN and names exists. */
+  async issueClient(commonName: string, altNames: readonly string[] = [], options: IssueOptions = {}): Promise<{ record: CertificateRecord; created: boolean }> {
+    validateSpec({ clients: [{ commonName, altNames, keyAlgorithm: options.keyAlgorithm, validityDays: options.validityDays }] });
+    const now = options.now ?? new Date();
+    return this.mutate(now, async (ctx) => {
+      const wanted = altNames.map((n, i) => sanText(inferSubjectAltName(n, `altNames[${i}]`))).sort().join();
+      const existing = ctx.state.certificates.find((c) => c.kind === 'client' && c.commonName === commonName && isUsable(ctx.state, c, now) && [...c.subjectAltNames].sort().join() === wanted);
+      if (existing && !options.force) return { record: existing, created: false };
+      const keyAlgorithm = options.keyAlgorithm ?? ctx.state.settings.keyAlgorithm ?? DEFAULT_KEY_ALGORITHM;
+      return { record: await issueClient(ctx, commonName, altNames, { keyAlgorithm, validityDays: options.validityDays }), created: true };
+    });
+  }
+
+  /** Issued and revoked certificates, CAs, and each CRL's number, nextUpdate and days left. Takes no lock. */
+  async list(options: { now?: Date } = {}): Promise<StoreListing> {
+    return listingOf(this.displayDir, this.readStateOrFail(), options.now ?? new Date());
+  }
+
+  private readStateOrFail(): StoreState {
+    const state = readState(this.dir);
+    if (!state) throw new UserInputError(this.displayDir, 'holds no PKI store yet; run `mtls-pki init` (or PkiStore.ensure) first.');
+    return state;
+  }
+
+  /** Adopts an openssl CA (certificate, key, index.txt, crlnumber) as the store's client or server CA. */
+  async importOpenssl(options: ImportOpensslOptions): Promise<ImportResult> {
+    return this.mutate(options.now ?? new Date(), (ctx) => importOpensslInto(ctx, options));
+  }
+}
+
+function statOrUndefined(path: string): fs.Stats | undefined {
+  try {
+    return fs.statSync(path, { throwIfNoEntry: false });
+  } catch (e) {
+    throw fsError(path, e, 'look at the store directory');
+  }
+}

@@ -1,0 +1,112 @@
+import { CertificateFacts, inspectCertificate, isIssuedBy, RevocationReason, UserInputError } from '../pki';
+import { readFileIfExists } from './atomic-write';
+import { absolute, CA_IDS, CaId, layout } from './layout';
+import { sanText } from './issue';
+import { CertificateRecord, RevocationRecord, StoreState } from './state';
+
+// Revocation is permanent: a revocation record is only ever added, never changed (the first date and reason
+// stand) and never removed, except by explicit pruning once RFC 5280 allows it (see crls.ts).
+//
+// Revoking by common name when several certificates share it:
+// - `PkiStore.revoke` / `mtls-pki revoke CN` (an operator's single action) revokes the one certificate with
+//   that CN that is not revoked yet; when there are several, it refuses and lists their serials, so that
+//   re-issuing a client and then revoking "the old one" can never take the new one down by accident;
+//   `--serial` picks one.
+// - `PkiSpec.revoked` in `ensure` (a declaration: "this client is revoked") revokes every certificate with
+//   that CN, including one issued later under the same CN.
+
+export interface RevokeTarget {
+  readonly commonName?: string;
+  readonly serialHex?: string;
+  readonly certificatePem?: string;
+}
+
+/** A serial in the store's form: uppercase hex, even length, no leading zero bytes. */
+export function normalizeSerial(value: string, field = 'serialHex'): string {
+  let hex = value.trim().replace(/^0x/i, '').replace(/[:\s]/g, '').toUpperCase();
+  if (!/^[0-9A-F]+$/.test(hex)) throw new UserInputError(field, `"${value}" is not a hexadecimal serial number (as \`openssl x509 -noout -serial\` prints it, e.g. 3F0A…).`);
+  if (hex.length % 2) hex = `0${hex}`;
+  while (hex.length > 2 && hex.startsWith('00')) hex = hex.slice(2);
+  return hex;
+}
+
+export function revocationOf(state: StoreState, issuer: CaId, serialHex: string): RevocationRecord | undefined {
+  return state.revocations.find((r) => r.issuer === issuer && r.serialHex === serialHex);
+}
+
+function caFacts(dir: string, state: StoreState): { id: CaId; facts: CertificateFacts }[] {
+  return CA_IDS.filter((id) => state.cas[id]).map((id) => {
+    const pem = readFileIfExists(absolute(dir, layout.caCert(id)));
+    if (!pem) throw new UserInputError(absolute(dir, layout.caCert(id)), 'is missing, but store.json lists this CA. Restore the file from a backup.');
+    return { id, facts: inspectCertificate(pem.toString('utf8'), layout.caCert(id)) };
+  });
+}
+
+const describe = (c: CertificateRecord) => `${c.serialHex} (${c.kind} "${c.name}", ${c.issuer}, expires ${c.notAfter.slice(0, 10)})`;
+
+/**
+ * The certificates a revoke request names. A certificate file signed by one of the store's CAs but unknown
+ * to it is adopted (recorded) so that it can be revoked: `openssl ca -revoke` does the same.
+ */
+export function resolveTargets(dir: string, state: StoreState, target: RevokeTarget, mode: 'one' | 'all', field = 'target'): CertificateRecord[] {
+  const given = [target.commonName, target.serialHex, target.certificatePem].filter((v) => v !== undefined).length;
+  if (given !== 1) throw new UserInputError(field, 'give exactly one of a common name, a serial (--serial HEX) or a certificate file (--cert FILE).');
+
+  if (target.certificatePem !== undefined) {
+    const facts = inspectCertificate(target.certificatePem, 'certificate to revoke');
+    if (facts.isCa) throw new UserInputError('certificate to revoke', `"${facts.subject}" is a CA certificate; revoking a CA is not supported here. Stop trusting it instead.`);
+    const issuer = caFacts(dir, state).find((ca) => isIssuedBy(facts, ca.facts));
+    if (!issuer) throw new UserInputError('certificate to revoke', `"${facts.subject}" (serial ${facts.serialHex}) was not issued by any CA of this store (it names "${facts.issuer}"); a CA can only revoke what it signed.`);
+    const known = state.certificates.find((c) => c.issuer === issuer.id && c.serialHex === facts.serialHex);
+    if (known) return [known];
+    const adopted: CertificateRecord = {
+      kind: facts.extendedKeyUsage?.includes('serverAuth') && !facts.extendedKeyUsage.includes('clientAuth') ? 'server' : 'client',
+      name: facts.commonName ?? facts.subject,
+      commonName: facts.commonName ?? facts.subject,
+      subject: facts.subject,
+      serialHex: facts.serialHex,
+      issuer: issuer.id,
+      notBefore: facts.notBefore.toISOString(),
+      notAfter: facts.notAfter.toISOString(),
+      subjectAltNames: facts.subjectAltNames.map(sanText),
+      keyAlgorithm: facts.keyAlgorithm,
+      source: 'imported',
+    };
+    state.certificates.push(adopted);
+    return [adopted];
+  }
+
+  if (target.serialHex !== undefined) {
+    const serial = normalizeSerial(target.serialHex, field === 'target' ? '--serial' : field);
+    if (Object.values(state.cas).some((ca) => ca?.serialHex === serial)) {
+      throw new UserInputError(field, `serial ${serial} is one of the store's CA certificates; revoking a CA is not supported here.`);
+    }
+    const found = state.certificates.filter((c) => c.serialHex === serial);
+    if (found.length === 0) throw new UserInputError(field, `no certificate with serial ${serial} in the store. \`mtls-pki list\` shows the serials; to revoke a certificate the store does not know, give its file with --cert.`);
+    if (found.length > 1) throw new UserInputError(field, `serial ${serial} was used by several CAs: ${found.map(describe).join('; ')}. Revoke by certificate file (--cert) to say which.`);
+    return found;
+  }
+
+  const cn = target.commonName!;
+  const found = state.certificates.filter((c) => c.commonName === cn || c.name === cn);
+  if (found.length === 0) throw new UserInputError(field, `no certificate with common name "${cn}" in the store. \`mtls-pki list\` shows what there is.`);
+  const open = found.filter((c) => !revocationOf(state, c.issuer, c.serialHex));
+  if (mode === 'all' || open.length <= 1) return open.length ? open : found;
+  throw new UserInputError(field, `${open.length} certificates with common name "${cn}" are not revoked: ${open.map(describe).join('; ')}. Say which with --serial HEX (or revoke each).`);
+}
+
+/** Records the revocation of `cert` unless it is revoked already; returns the (existing or new) record. */
+export function recordRevocation(state: StoreState, cert: CertificateRecord, reason: RevocationReason | undefined, now: Date): { record: RevocationRecord; created: boolean } {
+  const existing = revocationOf(state, cert.issuer, cert.serialHex);
+  if (existing) return { record: existing, created: false };
+  const record: RevocationRecord = {
+    issuer: cert.issuer,
+    serialHex: cert.serialHex,
+    commonName: cert.commonName,
+    revokedAt: new Date(Math.floor(now.getTime() / 1000) * 1000).toISOString(),
+    ...(reason && reason !== 'unspecified' ? { reason } : {}),
+    notAfter: cert.notAfter,
+  };
+  state.revocations.push(record);
+  return { record, created: true };
+}
