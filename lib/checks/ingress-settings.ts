@@ -57,7 +57,7 @@ export function checkIngressSettings(findings: Findings, s: IngressSettings): vo
     findings.warn('MTLS054', 'verifyClient', `"${s.verifyClient}" does not enforce client certificates${s.verifyClient === 'optional_no_ca' ? ' from the trusted CA' : ''}; any client reaches the backend. Use "on" unless the backend checks ssl-client-verify itself.`);
   }
   if (!Number.isInteger(s.verifyDepth) || s.verifyDepth < 1) {
-    findings.error('MTLS051', 'verifyDepth', `${s.verifyDepth} is not a whole number of at least 1. ingress-nginx would silently use 1; give 1 for clients issued by a root, 2 with one intermediate.`);
+    findings.error('MTLS051', 'verifyDepth', `${s.verifyDepth} is not a whole number of at least 1. ingress-nginx would silently use 1. It counts the intermediate CAs between client and root: 1 covers a root or one intermediate, 2 covers two.`);
   }
   if (s.errorPage !== undefined && (s.errorPage === '' || !ERROR_PAGE.test(s.errorPage))) {
     findings.error('MTLS052', 'errorPage', `"${s.errorPage}" does not match what ingress-nginx accepts (an @named_location, or http(s)://host[:port] with an optional path of letters, digits, "-", "_" and "."; no query string), and the controller would reject the whole Ingress. Example: "https://errors.example.com/mtls-denied".`);

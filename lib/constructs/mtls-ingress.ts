@@ -48,7 +48,11 @@ export interface MtlsIngressProps {
   readonly crlPem?: string;
   /** auth-tls-verify-client. @default "on" */
   readonly verifyClient?: VerifyClient;
-  /** auth-tls-verify-depth: 1 for clients issued by a root, 2 with one intermediate. @default 1 */
+  /**
+   * auth-tls-verify-depth: how many intermediate CAs may stand between a client and the root (nginx counts
+   * neither the client nor the root). 1 covers clients issued by the root or by one intermediate.
+   * @default 1
+   */
   readonly verifyDepth?: number;
   /** auth-tls-error-page: where refused clients are sent. @default - nginx answers 400 */
   readonly errorPage?: string;

@@ -24,7 +24,7 @@ export class Mutator {
   }
 
   mutate(input: Uint8Array): Uint8Array {
-    let bytes = Uint8Array.from(input);
+    let bytes: Uint8Array = Uint8Array.from(input);
     const rounds = 1 + this.below(4);
     for (let r = 0; r < rounds; r++) bytes = this.once(bytes);
     return bytes;
