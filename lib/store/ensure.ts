@@ -97,6 +97,7 @@ export function isUsable(state: StoreState, c: CertificateRecord, now: Date): bo
 /** Applies `spec` to `ctx.state` (files are written as it goes); the caller saves the state and the CRLs. */
 export async function applySpec(ctx: IssueContext, spec: PkiSpec): Promise<void> {
   const { state, now } = ctx;
+  checkRevokedTargets(state, spec);
   state.settings = settingsFor(state, spec);
   const keyDefault = state.settings.keyAlgorithm ?? DEFAULT_KEY_ALGORITHM;
 
@@ -124,6 +125,17 @@ export async function applySpec(ctx: IssueContext, spec: PkiSpec): Promise<void>
   (spec.revoked ?? []).forEach((r, i) => {
     const targets = resolveTargets(ctx.dir, state, r.commonName !== undefined ? { commonName: r.commonName } : { serialHex: r.serialHex }, 'all', `revoked[${i}]`);
     for (const t of targets) recordRevocation(state, t, r.reason, now);
+  });
+}
+
+/** Refuses, before anything is created, a revocation that names neither a stored nor a specified certificate. */
+function checkRevokedTargets(state: StoreState, spec: PkiSpec): void {
+  const specified = new Set([...(spec.clients ?? []).map((c) => c.commonName), ...(spec.servers ?? []).map((s) => s.names[0])]);
+  (spec.revoked ?? []).forEach((r, i) => {
+    if (r.commonName !== undefined && !specified.has(r.commonName) && !state.certificates.some((c) => c.commonName === r.commonName || c.name === r.commonName)) {
+      throw new UserInputError(`revoked[${i}]`, `no certificate with common name "${r.commonName}" in the store or in the spec's clients; list it under clients too, or remove it from revoked.`);
+    }
+    if (r.serialHex !== undefined) resolveTargets('', state, { serialHex: r.serialHex }, 'all', `revoked[${i}]`);
   });
 }
 

@@ -11,6 +11,7 @@ const daysLeft = (until: Date | string, now: Date) => Math.floor((new Date(until
 export interface CaListing {
   readonly id: CaId;
   readonly subject: string;
+  readonly commonName: string;
   readonly serialHex: string;
   readonly keyAlgorithm: string;
   readonly issuer: CaId | null;
@@ -60,7 +61,7 @@ export interface StoreListing {
 export function listingOf(dir: string, state: StoreState, now: Date): StoreListing {
   const cas = CA_IDS.flatMap((id): CaListing[] => {
     const ca = state.cas[id];
-    return ca ? [{ id, subject: ca.subject, serialHex: ca.serialHex, keyAlgorithm: ca.keyAlgorithm, issuer: ca.issuer, notAfter: ca.notAfter, daysLeft: daysLeft(ca.notAfter, now) }] : [];
+    return ca ? [{ id, subject: ca.subject, commonName: ca.commonName, serialHex: ca.serialHex, keyAlgorithm: ca.keyAlgorithm, issuer: ca.issuer, notAfter: ca.notAfter, daysLeft: daysLeft(ca.notAfter, now) }] : [];
   });
   const certificates = state.certificates.map((c): CertificateListing => {
     const r = revocationOf(state, c.issuer, c.serialHex);

@@ -8,7 +8,7 @@ import { CrlStatus, maintainCrls, pruneRevocations } from './crls';
 import { applySpec, ensureServer, isUsable, PkiSpec, validateSpec } from './ensure';
 import { ImportOpensslOptions, ImportResult, importOpensslInto } from './import-openssl';
 import { issueClient, IssueContext, sanText } from './issue';
-import { absolute, CA_IDS, CaId, layout } from './layout';
+import { absolute, CA_IDS, CaId, layout, STATE_FILE } from './layout';
 import { listingOf, StoreListing } from './listing';
 import { isPidAlive, LockOptions, withLock } from './lock';
 import { materialOf, PkiMaterial, trustBundle } from './material';
@@ -52,7 +52,9 @@ export class PkiStore {
       const state = readState(path);
       if (!state) {
         if (!create) throw new UserInputError(dir, 'holds no store.json, so it is not a PKI store. Create one with `mtls-pki init`, or point --dir at an existing store.');
-        const foreign = fs.readdirSync(path).filter((n) => !n.startsWith('.'));
+        // An interrupted first run may have left the store's own directories (and CA files, adopted later).
+        const own = new Set<string>([...layout.dirs, STATE_FILE]);
+        const foreign = fs.readdirSync(path).filter((n) => !n.startsWith('.') && !own.has(n));
         if (foreign.length) throw new UserInputError(dir, `is not empty (${foreign.slice(0, 3).join(', ')}${foreign.length > 3 ? ', …' : ''}) and not a PKI store; give --dir a new or empty directory, or adopt an openssl CA with \`mtls-pki import-openssl\`.`);
       } else {
         store.checkPermissions(state);

@@ -48,7 +48,7 @@ const describe = (c: CertificateRecord) => `${c.serialHex} (${c.kind} "${c.name}
  * The certificates a revoke request names. A certificate file signed by one of the store's CAs but unknown
  * to it is adopted (recorded) so that it can be revoked: `openssl ca -revoke` does the same.
  */
-export function resolveTargets(dir: string, state: StoreState, target: RevokeTarget, mode: 'one' | 'all', field = 'target'): CertificateRecord[] {
+export function resolveTargets(dir: string, state: StoreState, target: RevokeTarget, mode: 'one' | 'all', field = 'revoke'): CertificateRecord[] {
   const given = [target.commonName, target.serialHex, target.certificatePem].filter((v) => v !== undefined).length;
   if (given !== 1) throw new UserInputError(field, 'give exactly one of a common name, a serial (--serial HEX) or a certificate file (--cert FILE).');
 
@@ -77,7 +77,7 @@ export function resolveTargets(dir: string, state: StoreState, target: RevokeTar
   }
 
   if (target.serialHex !== undefined) {
-    const serial = normalizeSerial(target.serialHex, field === 'target' ? '--serial' : field);
+    const serial = normalizeSerial(target.serialHex, field === 'revoke' ? '--serial' : field);
     if (Object.values(state.cas).some((ca) => ca?.serialHex === serial)) {
       throw new UserInputError(field, `serial ${serial} is one of the store's CA certificates; revoking a CA is not supported here.`);
     }

@@ -1,0 +1,97 @@
+import { KeyAlgorithm, parseKeyAlgorithm, parseRevocationReason, RevocationReason, UserInputError } from '../pki';
+import { OpenOptions, PkiStore } from '../store';
+import { Args, OptionSpecs, UsageError } from './args';
+import { colorEnabled, Io, paint, Paint, withSpinner } from './output';
+
+// What every command is made of, and what every command gets: --dir, --help, the streams, colors, and a
+// way to open the store that prints its warnings and shows progress on slow key generation.
+
+export interface CommandContext {
+  readonly io: Io;
+  /** --dir, default `pki`. */
+  readonly dir: string;
+  /** Colors for stdout. */
+  readonly out: Paint;
+  /** Colors for stderr. */
+  readonly err: Paint;
+  openStore(options?: Pick<OpenOptions, 'create'>): Promise<PkiStore>;
+}
+
+export interface Command {
+  readonly name: string;
+  readonly summary: string;
+  /** The part after `mtls-pki `, e.g. `revoke <CN> [--reason R]`. */
+  readonly usage: string;
+  readonly details?: string;
+  readonly examples: readonly string[];
+  /** Besides --dir and --help, which every command has. */
+  readonly options: OptionSpecs;
+  readonly positionals: { readonly min: number; readonly max: number; readonly missing?: string };
+  /** False for commands that do not use the store (gencrl): then --dir is not offered. */
+  readonly usesStore?: boolean;
+  run(args: Args, ctx: CommandContext): Promise<number>;
+}
+
+export const COMMON_OPTIONS: OptionSpecs = {
+  dir: { type: 'string', value: 'DIR', help: 'the PKI store directory (default: pki)' },
+  help: { type: 'boolean', help: 'show this help' },
+};
+
+export function makeContext(io: Io, dir: string): CommandContext {
+  const err = paint(colorEnabled(io.stderr, io.env));
+  return {
+    io,
+    dir,
+    out: paint(colorEnabled(io.stdout, io.env)),
+    err,
+    openStore: (options = {}) => PkiStore.open(dir, {
+      create: options.create ?? false,
+      onWarning: (m) => io.stderr.write(`${err.yellow('mtls-pki: warning:')} ${m}\n`),
+      progress: (label, work) => withSpinner(io, label, work),
+    }),
+  };
+}
+
+export function helpText(c: Command, p: Paint): string {
+  const options = { ...(c.usesStore === false ? {} : { dir: COMMON_OPTIONS.dir }), ...c.options, help: COMMON_OPTIONS.help };
+  const rows = Object.entries(options).map(([name, o]) => [`  --${name}${o.value ? ` ${o.value}` : ''}${o.type === 'list' ? ' (repeatable)' : ''}`, o.help]);
+  const width = Math.max(...rows.map((r) => r[0].length));
+  return [
+    `${p.bold('Usage:')} mtls-pki ${c.usage}`,
+    '',
+    c.summary,
+    ...(c.details ? ['', c.details] : []),
+    '',
+    p.bold('Options:'),
+    ...rows.map(([a, b]) => `${a.padEnd(width)}  ${b}`),
+    '',
+    p.bold(c.examples.length > 1 ? 'Examples:' : 'Example:'),
+    ...c.examples.map((e) => `  ${e}`),
+    '',
+  ].join('\n');
+}
+
+/** Parses a flag value with a lib/pki parser; a bad value is a usage error (exit 2), not a refusal. */
+function asUsage<T>(command: string, parse: () => T): T {
+  try {
+    return parse();
+  } catch (e) {
+    if (e instanceof UserInputError) throw new UsageError(e.message, command);
+    throw e;
+  }
+}
+
+export function keyOption(args: Args, command: string): KeyAlgorithm | undefined {
+  const v = args.string('key');
+  return v === undefined ? undefined : asUsage(command, () => parseKeyAlgorithm(v, '--key'));
+}
+
+export function reasonOption(args: Args, command: string): RevocationReason | undefined {
+  const v = args.string('reason');
+  return v === undefined ? undefined : asUsage(command, () => parseRevocationReason(v, '--reason'));
+}
+
+export const KEY_OPTION = { type: 'string', value: 'ALG', help: 'key algorithm: ec-p256 (default), ec-p384, rsa-2048, rsa-3072, rsa-4096' } as const;
+
+export const day = (iso: string | Date | undefined) => (iso === undefined ? '-' : new Date(iso).toISOString().slice(0, 10));
+export const minute = (iso: string | Date | undefined) => (iso === undefined ? '-' : `${new Date(iso).toISOString().slice(0, 16).replace('T', ' ')}Z`);

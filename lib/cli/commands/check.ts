@@ -1,0 +1,66 @@
+import { join } from 'node:path';
+import { Command } from '../command';
+import { EXIT, json } from '../output';
+import { UsageError } from '../args';
+
+export const check: Command = {
+  name: 'check',
+  summary: 'Check PEM files, synthesized manifests, or the PKI store with the checks the construct runs at synth time.',
+  usage: 'check [--server-chain F --server-key F --host H] [--client-ca F [--crl F]] | --manifests DIR | (the store in --dir)',
+  details: `With no file options, checks the store: each current server certificate against its names, and the
+client trust bundle (ca.crt + ca.crl). Exit 0 when there is no error finding (warnings are printed), 1 otherwise.
+Run it from cron to hear about an expiring CRL before nginx starts rejecting every client.`,
+  examples: [
+    'mtls-pki check --server-chain server-cert-chain.pem --server-key server-key.pem --host mtls.dev.ityoudao.cn --client-ca client-ca-cert.pem --crl client-ca.crl',
+    'mtls-pki check --manifests dist/',
+    'mtls-pki check --dir pki --json',
+  ],
+  options: {
+    'server-chain': { type: 'string', value: 'FILE', help: 'server certificate chain (leaf first), PEM' },
+    'server-key': { type: 'string', value: 'FILE', help: 'server private key, PEM' },
+    host: { type: 'list', value: 'HOST', help: 'a host the server certificate must cover' },
+    'client-ca': { type: 'string', value: 'FILE', help: 'client CA certificate(s), PEM' },
+    crl: { type: 'string', value: 'FILE', help: 'CRL(s), PEM, one per client CA' },
+    manifests: { type: 'string', value: 'DIR', help: 'check the Ingresses and Secrets cdk8s synthesized into DIR' },
+    'crl-min-days': { type: 'string', value: 'N', help: 'warn when a CRL has fewer days left (default: 7)' },
+    'server-min-days': { type: 'string', value: 'N', help: 'warn when the server certificate has fewer days left (default: 30)' },
+    json: { type: 'boolean', help: 'print the findings as JSON' },
+  },
+  positionals: { min: 0, max: 0 },
+  async run(args, ctx) {
+    // Loaded here, not at start-up: the manifest check pulls in cdk8s, which the other commands do not need.
+    const checks = await import('../../checks');
+    const thresholds = { crlMinValidityDays: args.days('crl-min-days'), serverMinValidityDays: args.days('server-min-days') };
+    const fileOptions = ['server-chain', 'server-key', 'client-ca', 'crl'].filter((o) => args.string(o) !== undefined);
+    const manifests = args.string('manifests');
+    if (manifests !== undefined && fileOptions.length) throw new UsageError('--manifests checks synthesized manifests; give either it or file options, not both.', 'check');
+    let findings;
+    if (manifests !== undefined) findings = checks.checkManifests(manifests, thresholds);
+    else if (fileOptions.length) {
+      findings = checks.checkFiles({
+        serverChain: args.string('server-chain'), serverKey: args.string('server-key'), hosts: args.list('host'),
+        clientCa: args.string('client-ca'), crl: args.string('crl'), ...thresholds,
+      });
+    } else {
+      const store = await ctx.openStore();
+      const listing = await store.list();
+      const at = (f: string) => join(store.dir, f);
+      findings = [
+        ...(listing.cas.some((c) => c.id === 'client-ca') ? checks.checkFiles({ clientCa: at('client-trust/ca.crt'), crl: at('client-trust/ca.crl'), ...thresholds }) : []),
+        ...listing.certificates.filter((c) => c.kind === 'server' && c.status === 'valid' && c.keyFile).flatMap((c) => checks.checkFiles({
+          serverChain: at(c.certFile!), serverKey: at(c.keyFile!), ...thresholds,
+          hosts: c.subjectAltNames.filter((s) => /^(DNS|IP):/.test(s) && !s.startsWith('DNS:*')).map((s) => s.replace(/^(DNS|IP):/, '')),
+        })),
+      ];
+    }
+    const errors = checks.hasErrors(findings);
+    if (args.flag('json')) json(ctx.io, { ok: !errors, findings });
+    else if (findings.length === 0) ctx.io.stdout.write(`${ctx.out.green('ok')}: no findings\n`);
+    else {
+      for (const f of findings) ctx.io.stdout.write(`${f.severity === 'error' ? ctx.out.red(checks.formatFinding(f)) : ctx.out.yellow(checks.formatFinding(f))}\n`);
+      const n = (sev: string) => findings.filter((f) => f.severity === sev).length;
+      ctx.io.stdout.write(`${n('error')} error(s), ${n('warning')} warning(s)\n`);
+    }
+    return errors ? EXIT.FINDING : EXIT.OK;
+  },
+};

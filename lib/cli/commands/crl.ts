@@ -1,0 +1,40 @@
+import { PUBLIC_FILE_MODE, writeFileAtomic } from '../../store';
+import { Command, minute } from '../command';
+import { EXIT, json } from '../output';
+
+export const crl: Command = {
+  name: 'crl',
+  summary: 'Print the current CRL(s) of the client chain as PEM (one per CA, concatenated), publishing new ones first when due.',
+  usage: 'crl [--out FILE] [--force] [--prune] [--json]',
+  details: `A new CRL is made only when the revoked set changed or fewer than the refresh threshold's days remain
+(default 30 of 90); otherwise the bytes stay the same, so the Secret and nginx are not reloaded for nothing.
+--prune first drops revocations RFC 5280 lets go: the certificate expired and was listed on a CRL issued after that.
+Run it from cron (e.g. daily) so a CRL never expires: an expired CRL makes nginx reject every client.`,
+  examples: ['mtls-pki crl --out ca.crl', 'mtls-pki crl | kubectl create secret generic mtls-client-ca --from-file=ca.crt=pki/client-trust/ca.crt --from-file=ca.crl=/dev/stdin --dry-run=client -o yaml | kubectl apply -f -'],
+  options: {
+    out: { type: 'string', value: 'FILE', help: 'write the PEM to FILE (atomically) instead of stdout' },
+    force: { type: 'boolean', help: 'publish new CRLs even when nothing is due' },
+    prune: { type: 'boolean', help: 'drop revocations of certificates that expired and were listed after expiry' },
+    json: { type: 'boolean', help: 'print the CRLs\' numbers and dates as JSON instead of the PEM' },
+  },
+  positionals: { min: 0, max: 0 },
+  async run(args, ctx) {
+    const store = await ctx.openStore();
+    const pruned = args.flag('prune') ? (await store.prune()).pruned : [];
+    const statuses = await store.refreshCrls({ force: args.flag('force') });
+    const pem = (await store.material()).clientTrust().crlPem;
+    const out = args.string('out');
+    const summary = statuses.map((s) => `${s.ca} CRL #${s.number}, ${s.entries} revoked, next update ${minute(s.nextUpdate)}${s.changed ? ` (new: ${s.reason})` : ' (unchanged)'}`);
+    if (args.flag('json')) {
+      json(ctx.io, { crls: statuses, pruned });
+    } else if (out) {
+      writeFileAtomic(out, pem, PUBLIC_FILE_MODE);
+      ctx.io.stdout.write(`${summary.join('\n')}\nwrote ${out}${pruned.length ? `; pruned ${pruned.length} expired revocation(s)` : ''}\n`);
+    } else {
+      ctx.io.stdout.write(pem);
+      ctx.io.stderr.write(`${summary.map((l) => `mtls-pki: ${l}`).join('\n')}\n`);
+    }
+    if (pruned.length && !args.flag('json')) ctx.io.stderr.write(`mtls-pki: pruned ${pruned.map((p) => p.serialHex).join(', ')}\n`);
+    return EXIT.OK;
+  },
+};

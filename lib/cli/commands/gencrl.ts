@@ -1,0 +1,72 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { loadCertificateAuthority, UserInputError } from '../../pki';
+import { formatCrlNumber, generateCrlFromIndex, parseCrlNumber } from '../../pki/openssl-index';
+import { PUBLIC_FILE_MODE, writeFileAtomic } from '../../store';
+import { Command, minute } from '../command';
+import { EXIT } from '../output';
+
+const DAY_MS = 86_400_000;
+
+export function readInput(path: string, flag: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UserInputError(flag, code === 'ENOENT' ? `"${path}" does not exist.` : code === 'EISDIR' ? `"${path}" is a directory; give the file.` : `cannot read "${path}" (${code ?? (e as Error).message}).`);
+  }
+}
+
+/** --crlnumber FILE, else `crlnumber` next to index.txt (openssl's usual layout), else none. */
+export function crlNumberPath(explicit: string | undefined, indexPath: string): string | undefined {
+  if (explicit !== undefined) return explicit;
+  const beside = join(dirname(indexPath), 'crlnumber');
+  return existsSync(beside) ? beside : undefined;
+}
+
+export const gencrl: Command = {
+  name: 'gencrl',
+  summary: 'Make a CRL from an existing openssl CA database: a drop-in for `openssl ca -gencrl`, with no openssl.cnf needed.',
+  usage: 'gencrl --index index.txt --ca-cert C --ca-key K --out crl.pem [--days N] [--crlnumber FILE]',
+  details: `Lists every R line of index.txt with its revocation date and reason, as openssl does, in a v2 CRL with
+CRL Number and Authority Key Identifier. The crlnumber file (hex; default: the one next to index.txt) gives the
+CRL's number and is then incremented, atomically, keeping the previous value in crlnumber.old as openssl does.
+Without a crlnumber file the CRL number is the current Unix time, which also only increases.
+Does not use the PKI store.`,
+  examples: ['mtls-pki gencrl --index /etc/pki/CA/index.txt --ca-cert client-ca-cert.pem --ca-key client-ca-key.pem --out client-ca.crl --days 90'],
+  options: {
+    index: { type: 'string', value: 'FILE', help: 'openssl\'s index.txt' },
+    'ca-cert': { type: 'string', value: 'FILE', help: 'the CA certificate (PEM)' },
+    'ca-key': { type: 'string', value: 'FILE', help: 'the CA private key (PEM, unencrypted)' },
+    out: { type: 'string', value: 'FILE', help: 'where to write the CRL (PEM)' },
+    days: { type: 'string', value: 'N', help: 'days until nextUpdate (openssl -crldays; default: 90)' },
+    crldays: { type: 'string', value: 'N', help: 'the same as --days' },
+    crlnumber: { type: 'string', value: 'FILE', help: 'the crlnumber file (default: crlnumber next to index.txt)' },
+  },
+  usesStore: false,
+  positionals: { min: 0, max: 0 },
+  async run(args, ctx) {
+    const indexPath = args.required('index', 'give openssl\'s CA database, e.g. --index /etc/pki/CA/index.txt');
+    const certPath = args.required('ca-cert', 'give the CA certificate, e.g. --ca-cert client-ca-cert.pem');
+    const keyPath = args.required('ca-key', 'give the CA private key, e.g. --ca-key client-ca-key.pem');
+    const outPath = args.required('out', 'give the CRL file to write, e.g. --out client-ca.crl');
+    const days = args.days('days') ?? args.days('crldays') ?? 90;
+    const indexText = readInput(indexPath, '--index');
+    const ca = await loadCertificateAuthority(readInput(certPath, '--ca-cert'), readInput(keyPath, '--ca-key'), certPath);
+    const numberFile = crlNumberPath(args.string('crlnumber'), indexPath);
+    const numberText = numberFile === undefined ? undefined : readInput(numberFile, '--crlnumber');
+    const now = new Date(Math.floor(Date.now() / 1000) * 1000);
+    const crlNumber = numberText === undefined ? BigInt(Math.floor(now.getTime() / 1000)) : parseCrlNumber(numberText, numberFile);
+    const built = await generateCrlFromIndex({ indexText, ca, crlNumber, thisUpdate: now, nextUpdate: new Date(now.getTime() + days * DAY_MS), source: indexPath });
+    // The number is consumed before the CRL is written: a crash in between skips a number, never reuses one.
+    if (numberFile !== undefined) {
+      writeFileAtomic(`${numberFile}.old`, numberText!, PUBLIC_FILE_MODE);
+      writeFileAtomic(numberFile, formatCrlNumber(crlNumber + 1n), PUBLIC_FILE_MODE);
+    } else {
+      ctx.io.stderr.write(`${ctx.err.yellow('mtls-pki: note:')} no crlnumber file next to ${indexPath}; used the Unix time ${crlNumber} as CRL number. Create one (echo 01 > crlnumber) to number CRLs as openssl does.\n`);
+    }
+    writeFileAtomic(outPath, built.pem, PUBLIC_FILE_MODE);
+    ctx.io.stdout.write(`wrote ${outPath}: CRL #${crlNumber} of ${ca.facts.subject}, ${built.entryCount} revoked, next update ${minute(new Date(now.getTime() + days * DAY_MS))}\n`);
+    return EXIT.OK;
+  },
+};

@@ -1,0 +1,45 @@
+import { join } from 'node:path';
+import { parseCrlNumber } from '../../pki/openssl-index';
+import { UsageError } from '../args';
+import { Command, minute } from '../command';
+import { EXIT } from '../output';
+import { crlNumberPath, readInput } from './gencrl';
+
+export const importOpenssl: Command = {
+  name: 'import-openssl',
+  summary: 'Adopt an openssl CA (certificate, key, index.txt, crlnumber) into the PKI store, with its revocations.',
+  usage: 'import-openssl --index index.txt --ca-cert C --ca-key K [--crlnumber FILE] [--as client|server]',
+  details: `The CA certificate and key are copied into the store (key 0600). Every index.txt line becomes a
+certificate record (openssl keeps no keys, so there are no key files), R lines become permanent revocations
+with their dates and reasons, and the store's first CRL takes the number in the crlnumber file. Importing the
+same CA again adds only what is new. The openssl files are not changed.`,
+  examples: ['mtls-pki import-openssl --dir pki --index /etc/pki/CA/index.txt --ca-cert client-ca-cert.pem --ca-key client-ca-key.pem --crlnumber /etc/pki/CA/crlnumber'],
+  options: {
+    index: { type: 'string', value: 'FILE', help: 'openssl\'s index.txt' },
+    'ca-cert': { type: 'string', value: 'FILE', help: 'the CA certificate (PEM)' },
+    'ca-key': { type: 'string', value: 'FILE', help: 'the CA private key (PEM, unencrypted)' },
+    crlnumber: { type: 'string', value: 'FILE', help: 'the crlnumber file (default: crlnumber next to index.txt, if any)' },
+    as: { type: 'string', value: 'ROLE', help: 'client (default) or server: which CA of the store this becomes' },
+  },
+  positionals: { min: 0, max: 0 },
+  async run(args, ctx) {
+    const indexPath = args.required('index', 'give openssl\'s CA database, e.g. --index /etc/pki/CA/index.txt');
+    const certPath = args.required('ca-cert', 'give the CA certificate, e.g. --ca-cert client-ca-cert.pem');
+    const keyPath = args.required('ca-key', 'give the CA private key, e.g. --ca-key client-ca-key.pem');
+    const as = args.string('as') ?? 'client';
+    if (as !== 'client' && as !== 'server') throw new UsageError(`--as must be client or server, not "${as}".`, 'import-openssl');
+    const numberFile = crlNumberPath(args.string('crlnumber'), indexPath);
+    const nextCrlNumber = numberFile === undefined ? undefined : parseCrlNumber(readInput(numberFile, '--crlnumber'), numberFile);
+    const indexText = readInput(indexPath, '--index');
+    const caCertificatePem = readInput(certPath, '--ca-cert');
+    const caPrivateKeyPem = readInput(keyPath, '--ca-key');
+    const store = await ctx.openStore({ create: true });
+    const result = await store.importOpenssl({ indexText, indexSource: indexPath, caCertificatePem, caPrivateKeyPem, caSource: certPath, nextCrlNumber, as });
+    const w = (s: string) => ctx.io.stdout.write(s);
+    w(`${result.adoptedCa ? ctx.out.green('adopted') : ctx.out.dim('already adopted')} ${certPath} as ${result.ca} of ${ctx.dir}\n`);
+    w(`  ${result.certificatesAdded} certificate record(s) and ${result.revocationsAdded} revocation(s) added\n`);
+    if (result.keptRevoked.length) w(`  kept revoked although index.txt says valid: ${result.keptRevoked.join(', ')} (revocation is permanent)\n`);
+    for (const c of result.crls) w(`  CRL ${join(ctx.dir, c.file)}: #${c.number}, ${c.entries} revoked, next update ${minute(c.nextUpdate)}${c.changed ? '' : ' (unchanged)'}\n`);
+    return EXIT.OK;
+  },
+};

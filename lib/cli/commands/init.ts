@@ -1,0 +1,59 @@
+import { join } from 'node:path';
+import { DEFAULT_CLIENT_CA_CN, PkiSpec, StoreListing } from '../../store';
+import { Command, day, KEY_OPTION, keyOption } from '../command';
+import { EXIT, table } from '../output';
+
+export const init: Command = {
+  name: 'init',
+  summary: 'Create the PKI store with a server CA and a client CA (existing CAs are kept: running it again changes nothing).',
+  usage: 'init [--server-ca-cn CN] [--client-ca-cn CN] [--intermediate-cn CN] [--key ALG] [--crl-days N] [--crl-refresh-days N]',
+  details: 'The client CA publishes a CRL right away (empty), valid --crl-days days and renewed by every later\ncommand once fewer than --crl-refresh-days remain. Private keys are written 0600, the directory 0700.',
+  examples: [
+    'mtls-pki init --server-ca-cn "Aispeech Server Cert Authority" --client-ca-cn "Aispeech Client Cert Authority" --key rsa-4096',
+    'mtls-pki init --dir pki --intermediate-cn "Issuing Client CA"   # clients are then issued by an intermediate',
+  ],
+  options: {
+    'server-ca-cn': { type: 'string', value: 'CN', help: 'common name of the server CA (default: mtls-pki Server CA)' },
+    'client-ca-cn': { type: 'string', value: 'CN', help: 'common name of the client CA (default: mtls-pki Client CA)' },
+    'intermediate-cn': { type: 'string', value: 'CN', help: 'also create an intermediate client CA under the client CA; clients are issued by it' },
+    key: KEY_OPTION,
+    'crl-days': { type: 'string', value: 'N', help: 'validity of each CRL in days (default: 90)' },
+    'crl-refresh-days': { type: 'string', value: 'N', help: 'publish a new CRL when fewer days remain (default: 30)' },
+  },
+  positionals: { min: 0, max: 0 },
+  async run(args, ctx) {
+    const keyAlgorithm = keyOption(args, 'init');
+    const crlDays = args.days('crl-days');
+    const crlRefreshDays = args.days('crl-refresh-days');
+    const serverCn = args.string('server-ca-cn');
+    const intermediate = args.string('intermediate-cn');
+    const store = await ctx.openStore({ create: true });
+    let before: StoreListing | undefined;
+    try {
+      before = await store.list();
+    } catch {
+      before = undefined;
+    }
+    // Without --client-ca-cn, an existing client CA is kept whatever its name (also when adding an intermediate).
+    const existingClientCn = before?.cas.find((c) => c.id === 'client-ca')?.commonName;
+    const clientCn = args.string('client-ca-cn') ?? (intermediate ? existingClientCn ?? DEFAULT_CLIENT_CA_CN : undefined);
+    const spec: PkiSpec = {
+      ...(serverCn ? { serverCa: { commonName: serverCn } } : {}),
+      ...(clientCn ? { clientCa: { commonName: clientCn, ...(intermediate ? { intermediate: { commonName: intermediate } } : {}) } } : {}),
+      ...(keyAlgorithm ? { keyAlgorithm } : {}),
+      ...(crlDays || crlRefreshDays ? { crl: { validityDays: crlDays, refreshBeforeDays: crlRefreshDays } } : {}),
+    };
+    await store.ensure(spec);
+    const after = await store.list();
+    const { out } = ctx;
+    const rows = after.cas.map((ca) => {
+      const existed = before?.cas.some((b) => b.id === ca.id && b.serialHex === ca.serialHex);
+      return [ca.id, ca.subject, ca.keyAlgorithm, `expires ${day(ca.notAfter)}`, existed ? out.dim('kept') : out.green('created')];
+    });
+    ctx.io.stdout.write(`PKI store ${ctx.dir}:\n${table(rows).replace(/^(?=.)/gm, '  ')}`);
+    const crl = after.crls.map((c) => `${join(ctx.dir, c.file)} (#${c.number}, next update ${day(c.nextUpdate)})`).join(', ');
+    ctx.io.stdout.write(`Client trust for the auth-tls Secret: ${join(ctx.dir, 'client-trust/ca.crt')} and ${join(ctx.dir, 'client-trust/ca.crl')}${crl ? `; CRL ${crl}` : ''}.\n`);
+    ctx.io.stdout.write(`Next: mtls-pki server <host> --dir ${ctx.dir}, then mtls-pki client <CN> --dir ${ctx.dir}.\n`);
+    return EXIT.OK;
+  },
+};

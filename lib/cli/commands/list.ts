@@ -1,0 +1,52 @@
+import { join } from 'node:path';
+import { CertificateListing } from '../../store';
+import { Command, day, minute } from '../command';
+import { EXIT, json, Paint, table } from '../output';
+
+function status(c: CertificateListing, p: Paint): string {
+  switch (c.status) {
+    case 'revoked': return p.red(`revoked ${minute(c.revokedAt)}${c.reason ? ` (${c.reason})` : ''}`);
+    case 'expired': return p.red('expired');
+    case 'replaced': return p.dim('replaced');
+    default: return p.green('valid');
+  }
+}
+
+export const list: Command = {
+  name: 'list',
+  summary: 'List the CAs, the issued and revoked certificates, and each CRL\'s number, next update and days left.',
+  usage: 'list [--json]',
+  examples: ['mtls-pki list', 'mtls-pki list --json | jq \'.crls[] | select(.daysLeft < 30)\''],
+  options: { json: { type: 'boolean', help: 'print the listing as JSON' } },
+  positionals: { min: 0, max: 0 },
+  async run(args, ctx) {
+    const store = await ctx.openStore();
+    const listing = await store.list();
+    if (args.flag('json')) {
+      json(ctx.io, listing);
+      return EXIT.OK;
+    }
+    const p = ctx.out;
+    const w = (s: string) => ctx.io.stdout.write(s);
+    w(`${p.bold('PKI store')} ${ctx.dir} (CRLs valid ${listing.settings.crlValidityDays} days, renewed when fewer than ${listing.settings.crlRefreshBeforeDays} remain)\n\n`);
+    w(`${p.bold('CAs')}\n`);
+    w(table([['ID', 'SUBJECT', 'KEY', 'SERIAL', 'EXPIRES', 'DAYS'],
+      ...listing.cas.map((c) => [c.id, c.subject, c.keyAlgorithm, c.serialHex, day(c.notAfter), String(c.daysLeft)])]).replace(/^(?=.)/gm, '  '));
+    w(`\n${p.bold('Certificates')}\n`);
+    if (listing.certificates.length === 0) w('  none yet: mtls-pki server <host>, mtls-pki client <CN>\n');
+    else {
+      w(table([['KIND', 'NAME', 'SERIAL', 'ISSUER', 'EXPIRES', 'DAYS', 'STATUS'],
+        ...listing.certificates.map((c) => [c.kind, c.name, c.serialHex, c.issuer, day(c.notAfter), String(c.daysLeft), status(c, p)])]).replace(/^(?=.)/gm, '  '));
+    }
+    w(`\n${p.bold('CRLs')}\n`);
+    if (listing.crls.length === 0) w('  none\n');
+    else {
+      w(table([['CA', 'NUMBER', 'THIS UPDATE', 'NEXT UPDATE', 'DAYS LEFT', 'REVOKED', 'FILE'],
+        ...listing.crls.map((c) => {
+          const left = c.daysLeft === undefined ? '-' : String(c.daysLeft);
+          return [c.ca, c.number ?? '-', minute(c.thisUpdate), minute(c.nextUpdate), c.refreshDue ? p.yellow(`${left} (renew due)`) : left, String(c.entries), join(ctx.dir, c.file)];
+        })]).replace(/^(?=.)/gm, '  '));
+    }
+    return EXIT.OK;
+  },
+};

@@ -1,0 +1,98 @@
+#!/usr/bin/env node
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { Args, parseArgs, UsageError } from './args';
+import { Command, COMMON_OPTIONS, helpText, makeContext } from './command';
+import { check } from './commands/check';
+import { crl } from './commands/crl';
+import { gencrl } from './commands/gencrl';
+import { importOpenssl } from './commands/import-openssl';
+import { init } from './commands/init';
+import { client, server } from './commands/issue';
+import { list } from './commands/list';
+import { revoke } from './commands/revoke';
+import { colorEnabled, EXIT, Io, paint, reportError } from './output';
+
+// mtls-pki: the PKI store from the shell, for operators used to openssl. Exit codes: 0 success, 1 a finding
+// or a refusal (bad input file, locked store, failed check), 2 a usage error.
+
+export const COMMANDS: readonly Command[] = [init, server, client, revoke, crl, list, gencrl, importOpenssl, check];
+
+export function version(): string {
+  for (let dir = __dirname; dir !== dirname(dir); dir = dirname(dir)) {
+    const pkg = join(dir, 'package.json');
+    if (existsSync(pkg)) {
+      const parsed = JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string; version?: string };
+      if (parsed.name === 'cdk8s-mtls-ingress') return parsed.version ?? 'unknown';
+    }
+  }
+  return 'unknown';
+}
+
+function overview(io: Io): string {
+  const p = paint(colorEnabled(io.stdout, io.env));
+  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  return [
+    `${p.bold('Usage:')} mtls-pki <command> [options]     (every command takes --dir DIR, default pki, and --help)`,
+    '',
+    'Build and run the PKI for ingress-nginx mutual TLS: a server CA, a client CA, certificates, revocations and',
+    'CRLs that never silently expire.',
+    '',
+    p.bold('Commands:'),
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary.split('. ')[0].replace(/\.$/, '')}`),
+    '',
+    p.bold('The seed\'s scenario:'),
+    '  mtls-pki init && mtls-pki server mtls.dev.ityoudao.cn && mtls-pki client Client001 && mtls-pki client Client002',
+    '  mtls-pki revoke Client001 --reason keyCompromise && mtls-pki list',
+    '',
+    'Exit codes: 0 success, 1 a finding or refusal, 2 a usage error. NO_COLOR turns colors off.',
+    '',
+  ].join('\n');
+}
+
+export async function main(argv: readonly string[], io: Io): Promise<number> {
+  try {
+    const [first, ...rest] = argv;
+    if (first === '--version' || first === '-V' || first === 'version') {
+      io.stdout.write(`mtls-pki ${version()}\n`);
+      return EXIT.OK;
+    }
+    if (first === undefined) {
+      io.stderr.write(overview(io));
+      return EXIT.USAGE;
+    }
+    if (first === '--help' || first === '-h' || first === 'help') {
+      const topic = COMMANDS.find((c) => c.name === rest[0]);
+      io.stdout.write(topic ? helpText(topic, paint(colorEnabled(io.stdout, io.env))) : overview(io));
+      return EXIT.OK;
+    }
+    const command = COMMANDS.find((c) => c.name === first);
+    if (!command) {
+      const near = COMMANDS.find((c) => c.name.startsWith(first.slice(0, 3)));
+      throw new UsageError(`unknown command "${first}"${near ? ` (did you mean ${near.name}?)` : ''}; the commands are ${COMMANDS.map((c) => c.name).join(', ')}.`);
+    }
+    const specs = { ...(command.usesStore === false ? {} : { dir: COMMON_OPTIONS.dir }), ...command.options, help: COMMON_OPTIONS.help };
+    const parsed = parseArgs(rest, specs, command.name);
+    const args = new Args(parsed, command.name);
+    if (args.flag('help')) {
+      io.stdout.write(helpText(command, paint(colorEnabled(io.stdout, io.env))));
+      return EXIT.OK;
+    }
+    const { min, max, missing } = command.positionals;
+    if (parsed.positionals.length < min) throw new UsageError(missing ?? `${command.name} needs ${min} argument(s).`, command.name);
+    if (parsed.positionals.length > max) {
+      throw new UsageError(`${command.name} takes ${max === 0 ? 'no arguments' : `at most ${max}`}, but got "${parsed.positionals.slice(max).join(' ')}".`, command.name);
+    }
+    const dir = args.string('dir') ?? 'pki';
+    if (dir === '') throw new UsageError('--dir is empty; give the store directory, e.g. --dir pki.', command.name);
+    return await command.run(args, makeContext(io, dir));
+  } catch (e) {
+    return reportError(io, e);
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env }).then((code) => {
+    process.exitCode = code;
+  });
+}

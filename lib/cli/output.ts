@@ -1,0 +1,83 @@
+import { UserInputError } from '../pki';
+import { UsageError } from './args';
+
+// Printing for the CLI: exit codes, colors (only on a TTY, never with NO_COLOR), a progress spinner on stderr,
+// and error reports: a user's mistake is one paragraph without a stack trace.
+
+export const EXIT = { OK: 0, FINDING: 1, USAGE: 2 } as const;
+
+export interface Stream {
+  write(text: string): unknown;
+  readonly isTTY?: boolean;
+}
+
+export interface Io {
+  readonly stdout: Stream;
+  readonly stderr: Stream;
+  readonly env: NodeJS.ProcessEnv;
+}
+
+export function colorEnabled(stream: Stream, env: NodeJS.ProcessEnv): boolean {
+  return stream.isTTY === true && env.NO_COLOR === undefined && env.TERM !== 'dumb';
+}
+
+export interface Paint {
+  bold(s: string): string;
+  dim(s: string): string;
+  red(s: string): string;
+  green(s: string): string;
+  yellow(s: string): string;
+}
+
+export function paint(enabled: boolean): Paint {
+  const wrap = (open: number, close: number) => (s: string) => (enabled ? `\u001b[${open}m${s}\u001b[${close}m` : s);
+  return { bold: wrap(1, 22), dim: wrap(2, 22), red: wrap(31, 39), green: wrap(32, 39), yellow: wrap(33, 39) };
+}
+
+/** Runs slow work; on a TTY stderr, shows a spinner with `label` while it runs (RSA-4096 takes seconds). */
+export async function withSpinner<T>(io: Io, label: string, work: () => Promise<T>): Promise<T> {
+  if (!io.stderr.isTTY) return work();
+  const frames = colorEnabled(io.stderr, io.env) ? ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'] : ['.', 'o', 'O', 'o'];
+  let i = 0;
+  const draw = () => io.stderr.write(`\r${frames[i++ % frames.length]} ${label}…`);
+  draw();
+  const timer = setInterval(draw, 100);
+  try {
+    return await work();
+  } finally {
+    clearInterval(timer);
+    io.stderr.write(`\r${' '.repeat(label.length + 3)}\r`);
+  }
+}
+
+/** Prints an error the way its kind deserves and returns the exit code. */
+export function reportError(io: Io, e: unknown): number {
+  const p = paint(colorEnabled(io.stderr, io.env));
+  if (e instanceof UsageError) {
+    io.stderr.write(`${p.red('mtls-pki: usage error:')} ${e.message}\nRun \`mtls-pki ${e.command ? `${e.command} ` : ''}--help\` for the usage.\n`);
+    return EXIT.USAGE;
+  }
+  if (e instanceof UserInputError) {
+    io.stderr.write(`${p.red('mtls-pki: error:')} ${e.message}\n`);
+    return EXIT.FINDING;
+  }
+  const err = e as Error;
+  io.stderr.write(`${p.red('mtls-pki: internal error:')} ${err?.message ?? String(e)}\nThis is a bug in mtls-pki; please report it with the command you ran and this trace:\n${err?.stack ?? ''}\n`);
+  return EXIT.FINDING;
+}
+
+/** Left-aligned columns, two spaces apart; the last column is not padded. */
+export function table(rows: readonly (readonly string[])[]): string {
+  if (rows.length === 0) return '';
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => visibleLength(r[c] ?? ''))));
+  return rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell + ' '.repeat(widths[c] - visibleLength(cell)))).join('  ').trimEnd()).join('\n') + '\n';
+}
+
+function visibleLength(s: string): number {
+  // eslint-disable-next-line no-control-regex
+  return s.replace(/\u001b\[\d+m/g, '').length;
+}
+
+export function json(io: Io, value: unknown): void {
+  io.stdout.write(`${JSON.stringify(value, (_, v) => (typeof v === 'bigint' ? v.toString() : v), 2)}\n`);
+}
