@@ -1,4 +1,4 @@
-import { buildCrl, createRootCa, createIntermediateCa, issueClientCertificate, readCrls, isCrlSignedBy } from '../../lib/pki';
+import { buildCrl, createRootCa, createIntermediateCa, issueClientCertificate, readCrls, isCrlSignedBy, parseCrlDer, UserInputError } from '../../lib/pki';
 import { openssl, opensslResult, scratchDir } from '../support/openssl';
 
 const DAY = 86_400_000;
@@ -82,5 +82,88 @@ describe('CRLs we build, checked by openssl', () => {
     expect(facts.entries[19_999]).toMatchObject({ serialHex: '4E20', reason: 'keyCompromise' });
     expect(facts.crlNumber).toBe(0x1000n);
     expect(facts.duplicateSerials).toEqual([]);
+  });
+});
+
+describe('bounded CRL parsing: hostile input fails fast with a UserInputError', () => {
+  let small: Uint8Array;
+  beforeAll(async () => {
+    const ca = await createRootCa({ commonName: 'Hostile CA' });
+    const now = new Date('2026-01-01T00:00:00Z');
+    small = (await buildCrl({ issuer: ca, crlNumber: 3n, thisUpdate: now, nextUpdate: new Date(now.getTime() + DAY),
+      entries: [{ serialHex: '0A', revokedAt: now, reason: 'keyCompromise' }, { serialHex: '8001', revokedAt: new Date('2051-01-01T00:00:00Z') }] })).der;
+  });
+
+  const header = (tag: number, length: number): number[] => {
+    if (length < 0x80) return [tag, length];
+    const bytes: number[] = [];
+    for (let n = length; n > 0; n = Math.floor(n / 256)) bytes.unshift(n & 0xff);
+    return [tag, 0x80 | bytes.length, ...bytes];
+  };
+  const cat = (tag: number, ...parts: Uint8Array[]) => {
+    const content = Buffer.concat(parts);
+    return Buffer.concat([Buffer.from(header(tag, content.length)), content]);
+  };
+  const algorithm = cat(0x30, Buffer.from([0x06, 0x03, 0x2a, 0x03, 0x04]));
+  const refuse = (der: Uint8Array, message?: RegExp) => {
+    const t = performance.now();
+    let error: unknown;
+    try {
+      parseCrlDer(der, 'hostile.crl');
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(UserInputError);
+    expect((error as Error).message).toMatch(/^hostile\.crl: is not a valid X\.509 CRL/);
+    if (message) expect((error as Error).message).toMatch(message);
+    expect(performance.now() - t).toBeLessThan(500);
+  };
+
+  test('the valid CRL parses', () => {
+    expect(parseCrlDer(small).entries.map((e) => e.serialHex)).toEqual(['0A', '8001']);
+  });
+
+  test('length fields that claim more than the input, or more than 4 octets, or indefinite length', () => {
+    refuse(new Uint8Array([0x30, 0x84, 0xff, 0xff, 0xff, 0xff, 0x30, 0x00]), /length 4294967295 exceeds the 2 bytes left/);
+    refuse(new Uint8Array([0x30, 0x89, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0x30, 0x00]), /9-octet length field/);
+    refuse(new Uint8Array([0x30, 0x80, 0x30, 0x00, 0x00, 0x00]), /indefinite length/);
+    refuse(new Uint8Array([0x30, 0x81, 0x05, 0x30, 0x03, 0x02, 0x01, 0x01]), /not minimally encoded/);
+    refuse(new Uint8Array([]), /CertificateList is missing/);
+    refuse(new Uint8Array([0x30]), /header runs past the end/);
+  });
+
+  test('a revoked entry that claims 2 GiB, inside a well-formed CRL', () => {
+    const entry = Buffer.from([0x30, 0x84, 0x7f, 0xff, 0xff, 0xff, 0x02, 0x01, 0x01]);
+    const tbs = cat(0x30, algorithm, cat(0x30), cat(0x17, Buffer.from('260101000000Z')), cat(0x30, entry));
+    refuse(cat(0x30, tbs, algorithm, Buffer.from([0x03, 0x02, 0x00, 0x00])), /length 2147483647 exceeds the 3 bytes left/);
+  });
+
+  test('deep nesting in the envelope stops at the depth bound', () => {
+    let nested: Uint8Array = Buffer.from([0x05, 0x00]);
+    for (let i = 0; i < 5000; i++) nested = cat(0x30, nested);
+    const tbs = cat(0x30, algorithm, nested, cat(0x17, Buffer.from('260101000000Z')));
+    refuse(cat(0x30, tbs, algorithm, Buffer.from([0x03, 0x02, 0x00, 0x00])), /nesting depth/);
+  });
+
+  test('every truncation and many single-byte corruptions either parse or throw UserInputError', () => {
+    for (let n = 0; n < small.length; n++) refuse(small.subarray(0, n));
+    for (let i = 0; i < small.length; i++) {
+      for (const value of [0x00, 0x80, 0xff]) {
+        const bytes = Uint8Array.from(small);
+        bytes[i] = value;
+        try {
+          parseCrlDer(bytes);
+        } catch (e) {
+          if (!(e instanceof UserInputError)) throw new Error(`byte ${i} = ${value}: ${(e as Error).stack}`);
+        }
+      }
+    }
+  });
+
+  test('a 4 MiB revoked list of empty entries is refused at the first one, quickly', () => {
+    const list = Buffer.alloc(4 << 20);
+    for (let i = 0; i < list.length; i += 2) list[i] = 0x30;
+    const tbs = cat(0x30, algorithm, cat(0x30), cat(0x17, Buffer.from('260101000000Z')), cat(0x30, list));
+    refuse(cat(0x30, tbs, algorithm, Buffer.from([0x03, 0x02, 0x00, 0x00])), /revoked entry 1 serial number is missing/);
   });
 });

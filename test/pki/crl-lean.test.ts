@@ -1,0 +1,144 @@
+import { buildCrl, buildCrlWithPkijs, createRootCa, CrlOptions, isCrlSignedBy, parseCrlDer, readCrls, RevokedEntry, UserInputError } from '../../lib/pki';
+import { openssl, scratchDir } from '../support/openssl';
+
+// The lean path (der.ts + node:crypto) must write exactly what the pkijs path writes. RSA PKCS#1 v1.5
+// signatures are deterministic, so whole CRLs compare byte for byte; ECDSA signatures are randomized, so
+// there the TBSCertList (everything that is signed) must match and both signatures must verify.
+
+const DAY = 86_400_000;
+const REASONS: (RevokedEntry['reason'])[] = [undefined, 'unspecified', 'keyCompromise', 'cACompromise', 'affiliationChanged', 'superseded', 'cessationOfOperation', 'certificateHold', 'privilegeWithdrawn', 'aACompromise'];
+
+function manyEntries(count: number): RevokedEntry[] {
+  let seed = 0x9e3779b9;
+  const next = () => (seed = (seed * 1664525 + 1013904223) >>> 0);
+  return Array.from({ length: count }, (_, i) => {
+    const bytes = 1 + (next() % 20);
+    const serial = Array.from({ length: bytes }, () => (next() & 0xff).toString(16).padStart(2, '0')).join('');
+    return { serialHex: serial, revokedAt: new Date(Date.UTC(2024, 0, 1) + (next() % 400) * DAY + (next() % 86_400_000)), reason: REASONS[i % REASONS.length] };
+  });
+}
+
+const EDGE_ENTRIES: RevokedEntry[] = [
+  { serialHex: '01', revokedAt: new Date('2026-03-01T10:00:00Z') },
+  { serialHex: '80', revokedAt: new Date('2026-03-01T10:00:00.999Z'), reason: 'keyCompromise' }, // top bit: 00 80
+  { serialHex: 'ff00ff', revokedAt: new Date('2049-12-31T23:59:59Z'), reason: 'superseded' }, // last UTCTime second
+  { serialHex: '00:00:7f', revokedAt: new Date('2050-01-01T00:00:00Z'), reason: 'aACompromise' }, // first GeneralizedTime
+  { serialHex: '0x00FF', revokedAt: new Date('2051-06-15T12:30:45.500Z'), reason: 'privilegeWithdrawn' }, // ms dropped
+  { serialHex: '0000', revokedAt: new Date('1950-01-01T00:00:00Z') }, // serial 0, first UTCTime
+  { serialHex: 'abc', revokedAt: new Date('1949-12-31T23:59:59Z'), reason: 'unspecified' }, // odd length; GeneralizedTime before 1950
+  { serialHex: '7F'.repeat(20), revokedAt: new Date('9999-12-31T23:59:59Z'), reason: 'certificateHold' },
+  { serialHex: `8${'0'.repeat(299)}`, revokedAt: new Date('2030-01-01T00:00:00Z') }, // 151-octet INTEGER: long-form lengths
+];
+
+function options(issuer: CrlOptions['issuer'], entries: readonly RevokedEntry[], crlNumber = 1n): CrlOptions {
+  const thisUpdate = new Date('2026-05-01T08:00:00.250Z');
+  return { issuer, entries, crlNumber, thisUpdate, nextUpdate: new Date(thisUpdate.getTime() + 7 * DAY) };
+}
+
+function hex(bytes: Uint8Array): string {
+  return Buffer.from(bytes).toString('hex');
+}
+
+describe('lean CRL encoding is byte-identical to the pkijs encoding', () => {
+  let rsa: Awaited<ReturnType<typeof createRootCa>>;
+  let ec256: Awaited<ReturnType<typeof createRootCa>>;
+  let ec384: Awaited<ReturnType<typeof createRootCa>>;
+  const tmp = scratchDir();
+  beforeAll(async () => {
+    [rsa, ec256, ec384] = await Promise.all([
+      createRootCa({ commonName: 'Lean RSA CA', organization: 'Acme', keyAlgorithm: 'rsa-2048' }),
+      createRootCa({ commonName: 'Lean P-256 CA', keyAlgorithm: 'ec-p256' }),
+      createRootCa({ commonName: 'Lean P-384 CA', keyAlgorithm: 'ec-p384' }),
+    ]);
+  });
+  afterAll(() => tmp.cleanup());
+
+  const sets: [string, () => RevokedEntry[]][] = [
+    ['0 entries', () => []],
+    ['1 entry', () => [{ serialHex: '1234', revokedAt: new Date('2026-04-30T23:59:59Z'), reason: 'keyCompromise' }]],
+    ['edge serials, dates and reasons', () => EDGE_ENTRIES],
+    ['2,000 varied entries', () => manyEntries(2000)],
+  ];
+
+  test.each(sets)('RSA: whole CRL, %s', async (_, entries) => {
+    const opts = options(rsa, entries(), 0xfedcba9876543210n);
+    const [lean, reference] = await Promise.all([buildCrl(opts), buildCrlWithPkijs(opts)]);
+    expect(hex(lean.der)).toBe(hex(reference.der));
+    expect(lean.pem).toBe(reference.pem);
+    expect(isCrlSignedBy(parseCrlDer(lean.der), rsa.facts)).toBe(true);
+  });
+
+  test.each(sets)('ECDSA P-256 and P-384: TBSCertList, %s', async (_, entries) => {
+    for (const ca of [ec256, ec384]) {
+      const opts = options(ca, entries(), 5n);
+      const [lean, reference] = await Promise.all([buildCrl(opts), buildCrlWithPkijs(opts)]);
+      const [a, b] = [parseCrlDer(lean.der), parseCrlDer(reference.der)];
+      expect(hex(a.tbsDer)).toBe(hex(b.tbsDer));
+      expect(a.signatureAlgorithm).toBe(b.signatureAlgorithm);
+      expect(isCrlSignedBy(a, ca.facts)).toBe(true);
+      expect(isCrlSignedBy(b, ca.facts)).toBe(true);
+    }
+  });
+
+  test('openssl reads the edge cases as written: 00-padded serials, both time forms, reasons, no reason 0', async () => {
+    const crl = await buildCrl(options(ec256, EDGE_ENTRIES));
+    tmp.write('edge.pem', crl.pem);
+    tmp.write('ca.pem', ec256.certificatePem);
+    const text = openssl(['crl', '-in', 'edge.pem', '-noout', '-text'], { cwd: tmp.dir });
+    expect(openssl(['crl', '-in', 'edge.pem', '-noout', '-verify', '-CAfile', 'ca.pem'], { cwd: tmp.dir })).toBe('');
+    expect(text).toMatch(/Serial Number: 80\n\s+Revocation Date: Mar  1 10:00:00 2026 GMT/);
+    expect(text).toMatch(/Serial Number: 7F\n\s+Revocation Date: Jan  1 00:00:00 2050 GMT/);
+    expect(text).toMatch(/Serial Number: 00\n\s+Revocation Date: Jan  1 00:00:00 1950 GMT/);
+    expect(text).toMatch(/Serial Number: 0ABC\n\s+Revocation Date: Dec 31 23:59:59 1949 GMT\n(?!\s+CRL entry extensions)/);
+    expect(text).not.toMatch(/Unspecified/);
+    expect(text).toMatch(/Dec 31 23:59:59 9999 GMT\n\s+CRL entry extensions:\n\s+X509v3 CRL Reason Code: *\n\s+Certificate Hold/);
+    // The DER itself: 0x80 is written 02 02 00 80; 2049 as a UTCTime, 2050 as a GeneralizedTime.
+    const der = hex(crl.der);
+    expect(der).toContain('0202008017' + '0d' + Buffer.from('260301100000Z').toString('hex'));
+    expect(der).toContain('170d' + Buffer.from('491231235959Z').toString('hex'));
+    expect(der).toContain('180f' + Buffer.from('20500101000000Z').toString('hex'));
+  });
+
+  test('entries read back as written (serials normalized, whole seconds, unspecified left out)', async () => {
+    const crl = await buildCrl(options(ec256, EDGE_ENTRIES));
+    const [facts] = readCrls(crl.pem);
+    expect(facts.entries.map((e) => e.serialHex)).toEqual(['01', '80', 'FF00FF', '7F', 'FF', '00', '0ABC', '7F'.repeat(20), `8${'0'.repeat(299)}`]);
+    expect(facts.entries.map((e) => e.revokedAt.toISOString())).toEqual(EDGE_ENTRIES.map((e) => new Date(Math.floor(e.revokedAt.getTime() / 1000) * 1000).toISOString()));
+    expect(facts.entries.map((e) => e.reason)).toEqual(EDGE_ENTRIES.map((e) => (e.reason === 'unspecified' ? undefined : e.reason)));
+    expect(facts.duplicateSerials).toEqual([]);
+  });
+
+  test('20,000 entries: lean build under 250 ms, and parse plus verify under 400 ms', async () => {
+    const opts = options(ec256, manyEntries(20_000));
+    let t = performance.now();
+    const crl = await buildCrl(opts);
+    const buildMs = performance.now() - t;
+    t = performance.now();
+    const [facts] = readCrls(crl.pem);
+    const signed = isCrlSignedBy(facts, ec256.facts);
+    const checkMs = performance.now() - t;
+    expect(facts.entries).toHaveLength(20_000);
+    expect(signed).toBe(true);
+    expect(buildMs).toBeLessThan(250);
+    expect(checkMs).toBeLessThan(400);
+  });
+
+  test('bad input is refused the same way by both paths', async () => {
+    const bad: [Partial<CrlOptions>, RegExp][] = [
+      [{ entries: [{ serialHex: 'xyz', revokedAt: new Date() }] }, /serial: "xyz" is not a hexadecimal/],
+      [{ entries: [{ serialHex: '', revokedAt: new Date() }] }, /serial: "" is not a hexadecimal/],
+      [{ entries: [{ serialHex: '01', revokedAt: new Date(NaN) }] }, /entries\[0\]\.revokedAt: Invalid Date is not a date/],
+      [{ entries: [{ serialHex: '01', revokedAt: new Date(), reason: 'bogus' as RevokedEntry['reason'] }] }, /entries\[0\]\.reason: "bogus" is not an RFC 5280 revocation reason/],
+      [{ nextUpdate: new Date('2026-05-01T08:00:00Z') }, /nextUpdate: .* is not after thisUpdate/],
+      [{ crlNumber: 1n << 159n }, /crlNumber: 730750818665451459101842416358141509827966271488 is not a CRL number/],
+      [{ crlNumber: -1n }, /crlNumber: -1 is not a CRL number/],
+      [{ thisUpdate: new Date(Date.UTC(10000, 0, 1)), nextUpdate: new Date(Date.UTC(10001, 0, 1)) }, /thisUpdate: .* is not a date X\.509 can hold/],
+    ];
+    for (const [override, message] of bad) {
+      const opts = { ...options(ec256, []), ...override };
+      await expect(buildCrl(opts)).rejects.toThrow(message);
+      await expect(buildCrlWithPkijs(opts)).rejects.toThrow(message);
+      await expect(buildCrl(opts)).rejects.toBeInstanceOf(UserInputError);
+    }
+  });
+});
