@@ -1,6 +1,64 @@
+// The example app: the seed's hand-made setup (../shared/seed), as code.
+//
+//   npm run synth          creates the PKI store in pki/ on first run, then writes dist/mtls-example.k8s.yaml
+//   kubectl apply -f dist/
+//
+// Re-running changes nothing (same keys, same bytes), so `kubectl apply` is a no-op and nginx does not
+// reload. Revoking a client is a one-line change below (or `mtls-pki revoke`), then synth and apply.
 import { App, Chart } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
+import { MtlsIngress } from './lib';
+import { PkiStore } from './lib/store';
 
-// The example app. It reproduces the seed's setup once the MtlsIngress construct lands.
-const app = new App();
-new Chart(app, 'mtls-example', { namespace: 'odcp' });
-app.synth();
+const NAMESPACE = 'odcp';
+const HOST = 'mtls.dev.ityoudao.cn';
+const BACKEND = 'nginx-test';
+
+async function main(): Promise<void> {
+  const store = await PkiStore.open(process.env.MTLS_PKI_DIR ?? 'pki');
+  const pki = await store.ensure({
+    serverCa: { commonName: 'Aispeech Server Cert Authority' },
+    clientCa: { commonName: 'Aispeech Client Cert Authority' },
+    servers: [{ name: 'mtls', names: [HOST] }],
+    clients: [{ commonName: 'Client001' }, { commonName: 'Client002' }],
+    revoked: [{ commonName: 'Client001', reason: 'keyCompromise' }],
+    ...(process.env.MTLS_KEY_ALGORITHM ? { keyAlgorithm: process.env.MTLS_KEY_ALGORITHM as never } : {}),
+  });
+
+  const app = new App();
+  const chart = new Chart(app, 'mtls-example', { namespace: NAMESPACE });
+
+  // The backend the seed tested against: a plain nginx behind a Service named nginx-test, port 80.
+  const backend = new kplus.Deployment(chart, 'backend', {
+    metadata: { name: BACKEND },
+    replicas: 1,
+    containers: [{
+      name: 'nginx',
+      image: 'nginx:1.27',
+      portNumber: 80,
+      // The stock nginx image starts as root and writes its cache; cdk8s-plus defaults forbid both.
+      securityContext: { ensureNonRoot: false, readOnlyRootFilesystem: false },
+    }],
+  });
+  backend.exposeViaService({ name: BACKEND, ports: [{ port: 80, targetPort: 80 }] });
+
+  new MtlsIngress(chart, 'mtls', {
+    host: HOST,
+    backend: { serviceName: BACKEND, port: 80 },
+    serverTls: pki.serverTls('mtls'),
+    ...pki.clientTrust(),
+    ingressName: 'mtls-test-ingress',
+    serverSecretName: 'mtls-server-secret',
+    clientCaSecretName: 'mtls-client-ca-secret',
+    verifyDepth: 1,
+    passCertificateToUpstream: false,
+  });
+
+  app.synth();
+}
+
+main().catch((e: Error) => {
+  // Findings and bad input are explained in the message; a stack trace would only bury it.
+  process.stderr.write(`${e.name === 'UserInputError' || e.message.startsWith('Validation failed') ? e.message : e.stack}\n`);
+  process.exit(1);
+});

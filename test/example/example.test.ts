@@ -1,0 +1,92 @@
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { checkManifests } from '../../lib';
+import { loadManifests, probe, serveIngress, ServedIngress } from '../e2e/nginx-harness';
+import { scratchDir } from '../support/openssl';
+
+const root = join(__dirname, '..', '..');
+
+/** Runs the example exactly as `npm run synth` does, in `cwd` (so pki/ and dist/ land there). */
+function synthExample(cwd: string): void {
+  const env = { ...process.env };
+  delete env.CDK8S_OUTDIR;
+  delete env.MTLS_PKI_DIR;
+  execFileSync(join(root, 'node_modules', '.bin', 'tsx'), [join(root, 'main.ts')], { cwd, stdio: 'pipe', env });
+}
+
+function snapshotTree(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (d: string) => {
+    for (const name of readdirSync(d)) {
+      const path = join(d, name);
+      if (statSync(path).isDirectory()) walk(path);
+      else out[relative(dir, path)] = readFileSync(path, 'base64');
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+describe('the example app (main.ts) reproduces the seed from its PKI store', () => {
+  const tmp = scratchDir('mtls-example-');
+  let first: Record<string, string>;
+  beforeAll(() => {
+    synthExample(tmp.dir);
+    first = { ...snapshotTree(join(tmp.dir, 'dist')), ...Object.fromEntries(Object.entries(snapshotTree(join(tmp.dir, 'pki'))).map(([k, v]) => [`pki/${k}`, v])) };
+  });
+  afterAll(() => tmp.cleanup());
+
+  test('it emits the seed\'s objects in namespace odcp, plus the nginx-test backend', () => {
+    const objects = loadManifests(join(tmp.dir, 'dist'));
+    expect(objects.map((o) => `${o.kind}/${o.metadata.namespace}/${o.metadata.name}`).sort()).toEqual([
+      'Deployment/odcp/nginx-test', 'Ingress/odcp/mtls-test-ingress', 'Secret/odcp/mtls-client-ca-secret', 'Secret/odcp/mtls-server-secret', 'Service/odcp/nginx-test',
+    ]);
+    const ingress = objects.find((o) => o.kind === 'Ingress')!;
+    expect(ingress.metadata.annotations).toMatchObject({
+      'nginx.ingress.kubernetes.io/auth-tls-secret': 'odcp/mtls-client-ca-secret',
+      'nginx.ingress.kubernetes.io/auth-tls-verify-depth': '1',
+      'nginx.ingress.kubernetes.io/auth-tls-pass-certificate-to-upstream': 'false',
+    });
+    expect(checkManifests(join(tmp.dir, 'dist'))).toEqual([]);
+  });
+
+  test('a second synth changes no byte in dist/ or pki/ (kubectl apply is a no-op, nginx does not reload)', () => {
+    synthExample(tmp.dir);
+    const second = { ...snapshotTree(join(tmp.dir, 'dist')), ...Object.fromEntries(Object.entries(snapshotTree(join(tmp.dir, 'pki'))).map(([k, v]) => [`pki/${k}`, v])) };
+    expect(second).toEqual(first);
+  });
+
+  test('no CA or client private key appears in dist/, in any encoding; the server key is only in its TLS Secret', () => {
+    const dist = readdirSync(join(tmp.dir, 'dist')).map((f) => readFileSync(join(tmp.dir, 'dist', f), 'utf8')).join('\n');
+    const keys = Object.keys(first).filter((f) => f.startsWith('pki/') && /key/.test(f));
+    expect(keys.length).toBeGreaterThanOrEqual(5);
+    for (const keyFile of keys) {
+      const pem = readFileSync(join(tmp.dir, keyFile), 'utf8');
+      const der = pem.replace(/-----[^-]+-----|\s/g, '');
+      const forms = [pem, der, Buffer.from(pem).toString('base64'), der.slice(10, 60)];
+      const present = forms.some((f) => dist.includes(f));
+      expect([keyFile, present]).toEqual([keyFile, /servers\//.test(keyFile)]);
+    }
+  });
+
+  test('keys are 0600 and the store directory 0700', () => {
+    expect(statSync(join(tmp.dir, 'pki')).mode & 0o777).toBe(0o700);
+    for (const f of Object.keys(first).filter((k) => k.startsWith('pki/') && /key/.test(k))) expect([f, statSync(join(tmp.dir, f)).mode & 0o777]).toEqual([f, 0o600]);
+  });
+
+  describe('served by a real nginx as ingress-nginx would', () => {
+    let served: ServedIngress;
+    const pki = (pattern: RegExp) => readFileSync(join(tmp.dir, Object.keys(first).find((k) => pattern.test(k))!), 'utf8');
+    beforeAll(async () => { served = await serveIngress({ objects: loadManifests(join(tmp.dir, 'dist')) }); });
+    afterAll(async () => { await served?.stop(); });
+
+    test('Client002 → 200 with SUCCESS; revoked Client001 → 400; no certificate → 400', async () => {
+      const caPem = pki(/server-ca\/.*cert/);
+      const ok = await probe(served, { caPem, certPem: pki(/clients\/Client002.*cert/), keyPem: pki(/clients\/Client002.*key/) });
+      expect([ok.status, ok.upstream?.headers['ssl-client-verify'], ok.upstream?.headers['ssl-client-subject-dn']]).toEqual([200, 'SUCCESS', 'CN=Client002']);
+      expect((await probe(served, { caPem, certPem: pki(/clients\/Client001.*cert/), keyPem: pki(/clients\/Client001.*key/) })).status).toBe(400);
+      expect((await probe(served, { caPem })).status).toBe(400);
+    });
+  });
+});
