@@ -1,3 +1,4 @@
 export * from './pki';
 export * from './checks';
 export * from './constructs';
+export * from './store';
