@@ -27,6 +27,8 @@ export function fsError(path: string, e: unknown, doing: string): Error {
     case 'ENOSPC':
     case 'EDQUOT':
       return new UserInputError(path, `cannot ${doing}: the disk is full. Free some space and run the command again; nothing was lost.`);
+    case 'ENOENT':
+      return new UserInputError(path, `cannot ${doing}: its directory does not exist. Create it first, or give a path in an existing directory.`);
     case 'EISDIR':
       return new UserInputError(path, `cannot ${doing}: it is a directory, but a file belongs here. Move it away.`);
     default:

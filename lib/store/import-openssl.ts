@@ -1,5 +1,5 @@
 import { loadCertificateAuthority, UserInputError } from '../pki';
-import { parseOpensslIndex } from '../pki/openssl-index';
+import { OpensslIndexEntry, parseOpensslIndex } from '../pki/openssl-index';
 import { CrlStatus, maintainCrls } from './crls';
 import { adoptCa, IssueContext } from './issue';
 import { CaId } from './layout';
@@ -43,11 +43,24 @@ export function commonNameOfIndexSubject(subject: string): string | undefined {
   return m ? m[1].replace(/\\(.)/g, '$1') : undefined;
 }
 
+/** Parses index.txt and refuses duplicate serials: the checks that need no store, run before it is touched. */
+export function readIndex(options: Pick<ImportOpensslOptions, 'indexText' | 'indexSource'>): OpensslIndexEntry[] {
+  const field = options.indexSource ?? 'index.txt';
+  const entries = parseOpensslIndex(options.indexText, field);
+  const seen = new Map<string, number>();
+  for (const e of entries) {
+    const earlier = seen.get(e.serialHex);
+    if (earlier !== undefined) throw new UserInputError(field, `lines ${earlier} and ${e.line} both have serial ${e.serialHex}; two certificates with one serial cannot be revoked separately. Remove the stale line; nothing was imported.`);
+    seen.set(e.serialHex, e.line);
+  }
+  return entries;
+}
+
 export async function importOpensslInto(ctx: IssueContext & { commit(): void }, options: ImportOpensslOptions): Promise<ImportResult> {
   const { state, now } = ctx;
   const id: CaId = options.as === 'server' ? 'server-ca' : 'client-ca';
   const source = options.caSource ?? 'CA';
-  const entries = parseOpensslIndex(options.indexText, options.indexSource ?? 'index.txt');
+  const entries = readIndex(options);
   const ca = await loadCertificateAuthority(options.caCertificatePem, options.caPrivateKeyPem, source);
   if (!ca.facts.selfIssued) {
     throw new UserInputError(`${source} certificate`, `"${ca.facts.subject}" is an intermediate CA (issued by "${ca.facts.issuer}"); only a root CA can be adopted as the store's ${id}.`);
@@ -58,11 +71,7 @@ export async function importOpensslInto(ctx: IssueContext & { commit(): void }, 
   }
   // Validate every line before anything is written: a refused import leaves the store as it was.
   const indexField = options.indexSource ?? 'index.txt';
-  const seen = new Map<string, number>();
   for (const e of entries) {
-    const earlier = seen.get(e.serialHex);
-    if (earlier !== undefined) throw new UserInputError(indexField, `lines ${earlier} and ${e.line} both have serial ${e.serialHex}; two certificates with one serial cannot be revoked separately. Remove the stale line; nothing was imported.`);
-    seen.set(e.serialHex, e.line);
     const cn = commonNameOfIndexSubject(e.subject) ?? e.subject;
     const known = state.certificates.find((c) => c.issuer === id && c.serialHex === e.serialHex);
     if (known && known.commonName !== cn) {
