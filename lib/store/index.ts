@@ -1,4 +1,4 @@
-// The persistent PKI store: see README.md in this directory for the files it keeps.
+// The persistent PKI store: see README.md in this directory for the files it keeps and its guarantees.
 export { PkiStore } from './pki-store';
 export type { OpenOptions, IssueOptions } from './pki-store';
 export { DEFAULT_SERVER_CA_CN, DEFAULT_CLIENT_CA_CN, SERVER_RENEW_BEFORE_DAYS } from './ensure';
@@ -6,15 +6,9 @@ export type { PkiSpec } from './ensure';
 export type { PkiMaterial, ServerTls, ClientTrust, ClientCredentials } from './material';
 export type { StoreListing, CaListing, CertificateListing, CrlListing } from './listing';
 export type { CrlStatus } from './crls';
-export { normalizeSerial } from './revoke';
 export type { RevokeTarget } from './revoke';
-export { commonNameOfIndexSubject } from './import-openssl';
 export type { ImportOpensslOptions, ImportResult } from './import-openssl';
 export { DEFAULT_CRL_VALIDITY_DAYS, DEFAULT_CRL_REFRESH_BEFORE_DAYS } from './state';
 export type { RevocationRecord, CertificateRecord, CaRecord, StoreSettings } from './state';
-export { layout, CA_IDS } from './layout';
 export type { CaId } from './layout';
-export { writeFileAtomic, SECRET_FILE_MODE, PUBLIC_FILE_MODE } from './atomic-write';
-export { acquireLock, isPidAlive } from './lock';
 export type { LockOptions } from './lock';
-export { issueWithUniqueSerial } from './issue';

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { buildCrl, createRootCa, readCrls } from '../../lib/pki';
 import { COMMANDS, main } from '../../lib/cli/main';
+import { withSpinner } from '../../lib/cli/output';
 import { openssl, opensslResult, scratchDir } from '../support/openssl';
 import { cli, requireBuild, ROOT } from './cli';
 
@@ -161,5 +162,16 @@ describe('colors', () => {
     expect(await run(true, {})).toMatch(/\u001b\[31mrevoked/);
     expect(await run(true, { NO_COLOR: '' })).not.toMatch(/\u001b\[/);
     expect(await run(false, {})).not.toMatch(/\u001b\[/);
+  });
+
+  test('the progress spinner (for slow RSA keys) draws on a TTY stderr only, and clears its line', async () => {
+    const slow = () => new Promise<string>((resolve) => setTimeout(() => resolve('done'), 250));
+    const tty = capture(true);
+    expect(await withSpinner({ stdout: capture(false).stream, stderr: tty.stream, env: { NO_COLOR: '1' } }, 'generating rsa-4096 key', slow)).toBe('done');
+    expect(tty.text()).toMatch(/^\r\. generating rsa-4096 key…\ro generating rsa-4096 key…/);
+    expect(tty.text()).toMatch(/\r +\r$/);
+    const pipe = capture(false);
+    expect(await withSpinner({ stdout: pipe.stream, stderr: pipe.stream, env: {} }, 'x', slow)).toBe('done');
+    expect(pipe.text()).toBe('');
   });
 });

@@ -108,6 +108,17 @@ describe('PkiStore.ensure', () => {
     expect((await store.list()).certificates.filter((c) => c.name === 'api').map((c) => c.status)).toEqual(['replaced', 'valid']);
   });
 
+  test('key algorithms: the spec default, per-entry overrides, and what the store records', async () => {
+    const store = await s.open();
+    await store.ensure({ clients: [{ commonName: 'rsa-client', keyAlgorithm: 'rsa-2048' }, { commonName: 'p384-client', keyAlgorithm: 'ec-p384' }] });
+    const listing = await store.list();
+    expect(listing.certificates.filter((c) => c.commonName.endsWith('-client')).map((c) => c.commonName)).toEqual(['rsa-client', 'p384-client']);
+    const material = await store.material();
+    const key = (cn: string) => material.client(cn).privateKeyPem;
+    expect(openssl(['pkey', '-noout', '-text'], { input: key('rsa-client') })).toMatch(/Private-Key: \(2048 bit/);
+    expect(openssl(['pkey', '-noout', '-text'], { input: key('p384-client') })).toMatch(/NIST CURVE: P-384/);
+  });
+
   test('a CA is never replaced: another CN for an existing CA is refused and nothing changes', async () => {
     const before = snapshot(s.dir);
     const store = await s.open();

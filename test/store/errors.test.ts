@@ -2,7 +2,8 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { CertificateFacts, UserInputError } from '../../lib/pki';
-import { issueWithUniqueSerial, PkiStore } from '../../lib/store';
+import { PkiStore } from '../../lib/store';
+import { issueWithUniqueSerial } from '../../lib/store/issue';
 import { cli, requireBuild } from '../cli/cli';
 import { scratchStore, snapshot } from './helpers';
 

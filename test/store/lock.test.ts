@@ -2,7 +2,8 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { acquireLock, isPidAlive, PkiStore } from '../../lib/store';
+import { PkiStore } from '../../lib/store';
+import { acquireLock, isPidAlive } from '../../lib/store/lock';
 import { scratchStore } from './helpers';
 
 /** The pid of a process that has already exited. */

@@ -1,4 +1,4 @@
-import { PUBLIC_FILE_MODE, writeFileAtomic } from '../../store';
+import { PUBLIC_FILE_MODE, writeFileAtomic } from '../../store/atomic-write';
 import { Command, minute } from '../command';
 import { EXIT, json } from '../output';
 

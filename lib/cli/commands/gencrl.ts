@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { loadCertificateAuthority, UserInputError } from '../../pki';
 import { formatCrlNumber, generateCrlFromIndex, parseCrlNumber } from '../../pki/openssl-index';
-import { PUBLIC_FILE_MODE, writeFileAtomic } from '../../store';
+import { PUBLIC_FILE_MODE, writeFileAtomic } from '../../store/atomic-write';
 import { Command, minute } from '../command';
 import { EXIT } from '../output';
 
@@ -42,6 +42,7 @@ Does not use the PKI store.`,
     days: { type: 'string', value: 'N', help: 'days until nextUpdate (openssl -crldays; default: 90)' },
     crldays: { type: 'string', value: 'N', help: 'the same as --days' },
     crlnumber: { type: 'string', value: 'FILE', help: 'the crlnumber file (default: crlnumber next to index.txt)' },
+    dir: { type: 'string', value: 'DIR', help: 'accepted like every command, but unused: gencrl works on openssl\'s files, not the store' },
   },
   usesStore: false,
   positionals: { min: 0, max: 0 },

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REVOCATION_REASONS, UserInputError } from '../../pki';
-import { normalizeSerial } from '../../store';
+import { normalizeSerial } from '../../store/revoke';
 import { UsageError } from '../args';
 import { Command, minute, reasonOption } from '../command';
 import { EXIT } from '../output';
