@@ -50,6 +50,29 @@ function syncDir(dir: string): void {
 }
 
 /**
+ * Writes all of `bytes` at the start of `fd`. One write(2) may write only part of it (a nearly full disk does
+ * exactly that), so it loops until everything is written; the call after a short write raises the ENOSPC.
+ */
+export function writeAll(fd: number, bytes: Uint8Array): void {
+  for (let done = 0; done < bytes.length;) {
+    injectFault();
+    done += fs.writeSync(fd, bytes, done, bytes.length - done, done);
+  }
+}
+
+// Test hook, inert unless MTLS_TEST_FAIL_WRITES is set: with MTLS_TEST_FAIL_WRITES=N (a whole number), the
+// first N write calls of this process (the lock's included) succeed and every later one fails with ENOSPC, as
+// on a full disk. It lets the tests reach every write point of a command where mounting a small file system is
+// not possible (see "Crash safety" in lib/store/README.md).
+let writesBeforeFault = process.env.MTLS_TEST_FAIL_WRITES === undefined ? Infinity : Number(process.env.MTLS_TEST_FAIL_WRITES);
+
+function injectFault(): void {
+  if (writesBeforeFault === Infinity) return;
+  if (writesBeforeFault-- > 0) return;
+  throw Object.assign(new Error('ENOSPC: no space left on device, write (MTLS_TEST_FAIL_WRITES)'), { code: 'ENOSPC' });
+}
+
+/**
  * Writes `data` to `path` atomically with `mode`. Returns false, without touching the file, when it already
  * holds exactly these bytes (so unchanged files keep their bytes and their mtime).
  */
@@ -62,7 +85,7 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, mode: n
   let fd: number | undefined;
   try {
     fd = fs.openSync(temp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, mode);
-    fs.writeSync(fd, bytes, 0, bytes.length, 0);
+    writeAll(fd, bytes);
     fs.fsyncSync(fd);
     fs.closeSync(fd);
     fd = undefined;

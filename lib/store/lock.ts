@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { UserInputError } from '../pki';
-import { fsError, SECRET_FILE_MODE } from './atomic-write';
+import { fsError, SECRET_FILE_MODE, writeAll } from './atomic-write';
 
 // One lock per store: `<dir>/.lock`, created with O_EXCL (exactly one creator wins, also across processes),
 // holding the owner's pid, host and start time. A lock whose pid is dead on this host is stale (its owner was
@@ -97,11 +97,16 @@ function tryCreate(path: string): boolean {
   }
   try {
     const owner: LockOwner = { pid: process.pid, host: hostname(), since: new Date().toISOString() };
-    fs.writeSync(fd, JSON.stringify(owner));
+    writeAll(fd, Buffer.from(JSON.stringify(owner)));
     fs.fsyncSync(fd);
-  } finally {
+  } catch (e) {
+    // A full disk fails the write after the create: remove the empty lock, or every later command would
+    // wait for it to age before breaking it.
     fs.closeSync(fd);
+    fs.rmSync(path, { force: true });
+    throw fsError(path, e, 'create the lock file');
   }
+  fs.closeSync(fd);
   return true;
 }
 
