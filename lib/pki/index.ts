@@ -7,3 +7,4 @@ export * from './certificate';
 export * from './verify';
 export { KeyUsageName } from './asn1';
 export * from './crl';
+export * from './pkcs12';
