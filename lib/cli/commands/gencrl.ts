@@ -1,8 +1,8 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { loadCertificateAuthority, UserInputError } from '../../pki';
 import { formatCrlNumber, generateCrlFromIndex, parseCrlNumber } from '../../pki/openssl-index';
-import { PUBLIC_FILE_MODE, writeFileAtomic } from '../../store/atomic-write';
+import { fsError, PUBLIC_FILE_MODE, writeFileAtomic } from '../../store/atomic-write';
 import { Command, minute } from '../command';
 import { EXIT } from '../output';
 
@@ -59,6 +59,13 @@ Does not use the PKI store.`,
     const now = new Date(Math.floor(Date.now() / 1000) * 1000);
     const crlNumber = numberText === undefined ? BigInt(Math.floor(now.getTime() / 1000)) : parseCrlNumber(numberText, numberFile);
     const built = await generateCrlFromIndex({ indexText, ca, crlNumber, thisUpdate: now, nextUpdate: new Date(now.getTime() + days * DAY_MS), source: indexPath });
+    // An --out that cannot be written is refused before the number is consumed: a typo must not cost a number.
+    try {
+      if (statSync(outPath, { throwIfNoEntry: false })?.isDirectory()) throw Object.assign(new Error(outPath), { code: 'EISDIR' });
+      accessSync(dirname(outPath), constants.W_OK);
+    } catch (e) {
+      throw fsError(outPath, e, 'write the file');
+    }
     // The number is consumed before the CRL is written: a crash in between skips a number, never reuses one.
     if (numberFile !== undefined) {
       writeFileAtomic(`${numberFile}.old`, numberText!, PUBLIC_FILE_MODE);
