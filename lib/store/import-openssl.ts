@@ -1,4 +1,4 @@
-import { loadCertificateAuthority, UserInputError } from '../pki';
+import { CertificateAuthority, loadCertificateAuthority, UserInputError } from '../pki';
 import { OpensslIndexEntry, parseOpensslIndex } from '../pki/openssl-index';
 import { CrlStatus, maintainCrls } from './crls';
 import { adoptCa, IssueContext } from './issue';
@@ -56,15 +56,23 @@ export function readIndex(options: Pick<ImportOpensslOptions, 'indexText' | 'ind
   return entries;
 }
 
+/** Loads the CA to adopt and refuses one that is not a root; needs no store, so it runs before the store is touched. */
+export async function loadImportedCa(options: ImportOpensslOptions): Promise<CertificateAuthority> {
+  const id: CaId = options.as === 'server' ? 'server-ca' : 'client-ca';
+  const source = options.caSource ?? 'CA';
+  const ca = await loadCertificateAuthority(options.caCertificatePem, options.caPrivateKeyPem, source);
+  if (!ca.facts.selfIssued) {
+    throw new UserInputError(`${source} certificate`, `"${ca.facts.subject}" is an intermediate CA (issued by "${ca.facts.issuer}"); only a root CA can be adopted as the store's ${id}.`);
+  }
+  return ca;
+}
+
 export async function importOpensslInto(ctx: IssueContext & { commit(): void }, options: ImportOpensslOptions): Promise<ImportResult> {
   const { state, now } = ctx;
   const id: CaId = options.as === 'server' ? 'server-ca' : 'client-ca';
   const source = options.caSource ?? 'CA';
   const entries = readIndex(options);
-  const ca = await loadCertificateAuthority(options.caCertificatePem, options.caPrivateKeyPem, source);
-  if (!ca.facts.selfIssued) {
-    throw new UserInputError(`${source} certificate`, `"${ca.facts.subject}" is an intermediate CA (issued by "${ca.facts.issuer}"); only a root CA can be adopted as the store's ${id}.`);
-  }
+  const ca = await loadImportedCa(options);
   const existing = state.cas[id];
   if (existing && existing.fingerprintSha256 !== ca.facts.fingerprintSha256) {
     throw new UserInputError(`${source} certificate`, `the store already has a different ${id} ("${existing.subject}", serial ${existing.serialHex}). Import into a new store instead: --dir pki-imported.`);

@@ -6,7 +6,7 @@ import {
 import { DIR_MODE, ensureDir, fsError, PUBLIC_FILE_MODE, readFileIfExists, removeStaleTempFiles, writeInStore } from './atomic-write';
 import { CrlStatus, maintainCrls, pruneRevocations } from './crls';
 import { applySpec, ensureServer, isUsable, PkiSpec, validateSpec } from './ensure';
-import { ImportOpensslOptions, ImportResult, importOpensslInto, readIndex } from './import-openssl';
+import { ImportOpensslOptions, ImportResult, importOpensslInto, loadImportedCa, readIndex } from './import-openssl';
 import { issueClient, IssueContext, sanText } from './issue';
 import { absolute, CA_IDS, CaId, layout, STATE_FILE } from './layout';
 import { listingOf, StoreListing } from './listing';
@@ -211,7 +211,9 @@ export class PkiStore {
 
   /** Adopts an openssl CA (certificate, key, index.txt, crlnumber) as the store's client or server CA. */
   async importOpenssl(options: ImportOpensslOptions): Promise<ImportResult> {
+    // Everything that needs no store is checked first: a refused import creates no directory and takes no lock.
     readIndex(options);
+    await loadImportedCa(options);
     return this.mutate(options.now ?? new Date(), (ctx) => importOpensslInto(ctx, options));
   }
 }
