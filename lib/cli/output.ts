@@ -4,6 +4,11 @@ import { UsageError } from './args';
 // Printing for the CLI: exit codes, colors (only on a TTY, never with NO_COLOR), a progress spinner on stderr,
 // and error reports: a user's mistake is one paragraph without a stack trace.
 
+/**
+ * 0: done. 1: a finding (check) or a refusal: the command was understood but the inputs, the store or the
+ * files do not allow it (nothing half-done is left behind). 2: the command line itself is wrong (unknown
+ * command or option, missing or extra argument, a malformed option value, no way to get a password).
+ */
 export const EXIT = { OK: 0, FINDING: 1, USAGE: 2 } as const;
 
 export interface Stream {
@@ -11,14 +16,37 @@ export interface Stream {
   readonly isTTY?: boolean;
 }
 
+/** What the password prompt needs of stdin (process.stdin has it). */
+export interface InputStream {
+  readonly isTTY?: boolean;
+  setRawMode?(raw: boolean): unknown;
+  setEncoding(encoding: BufferEncoding): unknown;
+  on(event: 'data', listener: (chunk: string) => void): unknown;
+  on(event: 'end', listener: () => void): unknown;
+  removeListener(event: 'data' | 'end', listener: (...args: any[]) => void): unknown;
+  resume(): unknown;
+  pause(): unknown;
+}
+
 export interface Io {
   readonly stdout: Stream;
   readonly stderr: Stream;
   readonly env: NodeJS.ProcessEnv;
+  /** Only for the interactive password prompt; absent means "not a terminal". */
+  readonly stdin?: InputStream;
 }
 
+/**
+ * Colors on `stream`: only when it is a terminal, never when NO_COLOR is set to a non-empty value
+ * (https://no-color.org: an empty NO_COLOR does not count), and not on TERM=dumb.
+ */
 export function colorEnabled(stream: Stream, env: NodeJS.ProcessEnv): boolean {
-  return stream.isTTY === true && env.NO_COLOR === undefined && env.TERM !== 'dumb';
+  return stream.isTTY === true && !env.NO_COLOR && env.TERM !== 'dumb';
+}
+
+/** The progress spinner: only when stderr is a terminal that can go back to the start of a line. */
+export function progressEnabled(io: Pick<Io, 'stderr' | 'env'>): boolean {
+  return io.stderr.isTTY === true && io.env.TERM !== 'dumb';
 }
 
 export interface Paint {
@@ -36,7 +64,7 @@ export function paint(enabled: boolean): Paint {
 
 /** Runs slow work; on a TTY stderr, shows a spinner with `label` while it runs (RSA-4096 takes seconds). */
 export async function withSpinner<T>(io: Io, label: string, work: () => Promise<T>): Promise<T> {
-  if (!io.stderr.isTTY) return work();
+  if (!progressEnabled(io)) return work();
   const frames = colorEnabled(io.stderr, io.env) ? ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'] : ['.', 'o', 'O', 'o'];
   let i = 0;
   const draw = () => io.stderr.write(`\r${frames[i++ % frames.length]} ${label}…`);

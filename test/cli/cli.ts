@@ -16,12 +16,12 @@ function newestSource(dir: string): number {
   return newest;
 }
 
-/** Fails loudly when build/ is missing or older than the CLI and store sources (run `npm run build`). */
+/** Fails loudly when build/ is missing or older than the CLI, store and PKI sources (run `npm run build`). */
 export function requireBuild(): void {
   if (!fs.existsSync(CLI)) throw new Error(`${CLI} does not exist: run \`npm run build\` (npm test does) before these tests.`);
   const built = fs.statSync(CLI).mtimeMs;
-  const source = Math.max(newestSource(join(ROOT, 'lib/cli')), newestSource(join(ROOT, 'lib/store')));
-  if (source > built) throw new Error(`${CLI} is older than lib/cli or lib/store: run \`npm run build\` before these tests.`);
+  const source = Math.max(...['lib/cli', 'lib/store', 'lib/pki'].map((d) => newestSource(join(ROOT, d))));
+  if (source > built) throw new Error(`${CLI} is older than lib/cli, lib/store or lib/pki: run \`npm run build\` before these tests.`);
 }
 
 export interface CliResult {

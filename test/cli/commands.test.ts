@@ -160,7 +160,8 @@ describe('colors', () => {
       return out.text();
     };
     expect(await run(true, {})).toMatch(/\u001b\[31mrevoked/);
-    expect(await run(true, { NO_COLOR: '' })).not.toMatch(/\u001b\[/);
+    expect(await run(true, { NO_COLOR: '1' })).not.toMatch(/\u001b\[/);
+    expect(await run(true, { NO_COLOR: '' })).toMatch(/\u001b\[/); // no-color.org: an empty NO_COLOR does not count
     expect(await run(false, {})).not.toMatch(/\u001b\[/);
   });
 
