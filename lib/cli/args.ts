@@ -14,6 +14,8 @@ export interface OptionSpec {
   readonly help: string;
   /** Shown in help: `--out FILE`. */
   readonly value?: string;
+  /** Another spelling of the option named here (e.g. `renew` for `force`): parsed as that one, shown beside it. */
+  readonly aliasOf?: string;
 }
 
 export type OptionSpecs = Readonly<Record<string, OptionSpec>>;
@@ -43,11 +45,13 @@ export function parseArgs(argv: readonly string[], specs: OptionSpecs, command?:
     }
     const eq = arg.indexOf('=');
     const name = arg.slice(2, eq === -1 ? undefined : eq);
-    const spec = specs[name];
-    if (!spec) throw new UsageError(`unknown option --${name}.`, command);
+    const given = specs[name];
+    if (!given) throw new UsageError(`unknown option --${name}.`, command);
+    const key = given.aliasOf ?? name;
+    const spec = specs[key] ?? given;
     if (spec.type === 'boolean') {
       if (eq !== -1) throw new UsageError(`--${name} takes no value.`, command);
-      options[name] = true;
+      options[key] = true;
       continue;
     }
     let value: string;
@@ -56,10 +60,10 @@ export function parseArgs(argv: readonly string[], specs: OptionSpecs, command?:
       if (i + 1 >= argv.length || (argv[i + 1].startsWith('--') && argv[i + 1] !== '--')) throw new UsageError(`--${name} needs a value (--${name} ${spec.value ?? 'VALUE'}).`, command);
       value = argv[++i];
     }
-    if (spec.type === 'list') options[name] = [...((options[name] as string[] | undefined) ?? []), value];
+    if (spec.type === 'list') options[key] = [...((options[key] as string[] | undefined) ?? []), value];
     else {
-      if (options[name] !== undefined) throw new UsageError(`--${name} is given twice.`, command);
-      options[name] = value;
+      if (options[key] !== undefined) throw new UsageError(`--${key} is given twice.`, command);
+      options[key] = value;
     }
   }
   return { positionals, options };
@@ -93,11 +97,11 @@ export class Args {
     return Array.isArray(v) ? v : [];
   }
 
-  /** A positive whole number option. */
-  days(name: string): number | undefined {
+  /** A positive whole number option, at most `max`. */
+  days(name: string, max = 36525): number | undefined {
     const v = this.string(name);
     if (v === undefined) return undefined;
-    if (!/^\d+$/.test(v) || Number(v) < 1) throw new UsageError(`--${name} must be a whole number of days (at least 1), not "${v}".`, this.command);
+    if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > max) throw new UsageError(`--${name} must be a whole number of days from 1 to ${max}, not "${v}".`, this.command);
     return Number(v);
   }
 }

@@ -14,12 +14,16 @@ export interface CommandContext {
   readonly out: Paint;
   /** Colors for stderr. */
   readonly err: Paint;
+  /** Every warning printed so far (the store's permission warnings, …), for --json output. */
+  readonly warnings: readonly string[];
   openStore(options?: Pick<OpenOptions, 'create'>): Promise<PkiStore>;
 }
 
 export interface Command {
   readonly name: string;
   readonly summary: string;
+  /** The line in `mtls-pki --help`; default: the summary up to its first period, colon or parenthesis. */
+  readonly brief?: string;
   /** The part after `mtls-pki `, e.g. `revoke <CN> [--reason R]`. */
   readonly usage: string;
   readonly details?: string;
@@ -39,22 +43,34 @@ export const COMMON_OPTIONS: OptionSpecs = {
 
 export function makeContext(io: Io, dir: string): CommandContext {
   const err = paint(colorEnabled(io.stderr, io.env));
+  const warnings: string[] = [];
   return {
     io,
     dir,
     out: paint(colorEnabled(io.stdout, io.env)),
     err,
+    warnings,
     openStore: (options = {}) => PkiStore.open(dir, {
       create: options.create ?? false,
-      onWarning: (m) => io.stderr.write(`${err.yellow('mtls-pki: warning:')} ${m}\n`),
+      onWarning: (m) => {
+        warnings.push(m);
+        io.stderr.write(`${err.yellow('mtls-pki: warning:')} ${m}\n`);
+      },
       progress: (label, work) => withSpinner(io, label, work),
     }),
   };
 }
 
+/** Every option a command accepts: --dir (for store commands), its own, and --help. */
+export function optionSpecs(c: Command): OptionSpecs {
+  return { ...(c.usesStore === false ? {} : { dir: COMMON_OPTIONS.dir }), ...c.options, help: COMMON_OPTIONS.help };
+}
+
 export function helpText(c: Command, p: Paint): string {
-  const options = { ...(c.usesStore === false ? {} : { dir: COMMON_OPTIONS.dir }), ...c.options, help: COMMON_OPTIONS.help };
-  const rows = Object.entries(options).map(([name, o]) => [`  --${name}${o.value ? ` ${o.value}` : ''}${o.type === 'list' ? ' (repeatable)' : ''}`, o.help]);
+  const options = optionSpecs(c);
+  const aliases = (name: string) => Object.entries(options).filter(([, o]) => o.aliasOf === name).map(([a]) => ` (or --${a})`).join('');
+  const rows = Object.entries(options).filter(([, o]) => !o.aliasOf)
+    .map(([name, o]) => [`  ${name === 'help' ? '-h, ' : ''}--${name}${o.value ? ` ${o.value}` : ''}${aliases(name)}${o.type === 'list' ? ' (repeatable)' : ''}`, o.help]);
   const width = Math.max(...rows.map((r) => r[0].length));
   return [
     `${p.bold('Usage:')} mtls-pki ${c.usage}`,

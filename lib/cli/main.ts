@@ -2,7 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Args, parseArgs, UsageError } from './args';
-import { Command, COMMON_OPTIONS, helpText, makeContext } from './command';
+import { Command, helpText, makeContext, optionSpecs } from './command';
 import { check } from './commands/check';
 import { crl } from './commands/crl';
 import { gencrl } from './commands/gencrl';
@@ -18,6 +18,12 @@ import { colorEnabled, EXIT, Io, paint, reportError } from './output';
 
 export const COMMANDS: readonly Command[] = [init, server, client, revoke, crl, list, gencrl, importOpenssl, check];
 
+/**
+ * The version in the package's own package.json, found from this file upwards: build/lib/cli/main.js in a
+ * checkout, node_modules/cdk8s-mtls-ingress/build/lib/cli/main.js when installed (npm always packs
+ * package.json at the package root), and lib/cli/main.ts under jest. The name check keeps it from reporting
+ * the version of the project that installed us.
+ */
 export function version(): string {
   for (let dir = __dirname; dir !== dirname(dir); dir = dirname(dir)) {
     const pkg = join(dir, 'package.json');
@@ -39,12 +45,13 @@ function overview(io: Io): string {
     'CRLs that never silently expire.',
     '',
     p.bold('Commands:'),
-    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary.split('. ')[0].replace(/\.$/, '')}`),
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.brief ?? c.summary.split(/\. | \(|: /)[0].replace(/\.$/, '')}`),
     '',
     p.bold('The seed\'s scenario:'),
     '  mtls-pki init && mtls-pki server mtls.dev.ityoudao.cn && mtls-pki client Client001 && mtls-pki client Client002',
     '  mtls-pki revoke Client001 --reason keyCompromise && mtls-pki list',
     '',
+    'Run `mtls-pki <command> --help` for a command\'s options and examples; docs/CLI.md has the full reference.',
     'Exit codes: 0 success, 1 a finding or refusal, 2 a usage error. NO_COLOR turns colors off.',
     '',
   ].join('\n');
@@ -62,17 +69,24 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       return EXIT.USAGE;
     }
     if (first === '--help' || first === '-h' || first === 'help') {
+      if (rest[0] === undefined) {
+        io.stdout.write(overview(io));
+        return EXIT.OK;
+      }
       const topic = COMMANDS.find((c) => c.name === rest[0]);
-      io.stdout.write(topic ? helpText(topic, paint(colorEnabled(io.stdout, io.env))) : overview(io));
+      if (!topic) throw new UsageError(`there is no command "${rest[0]}"; the commands are ${COMMANDS.map((c) => c.name).join(', ')}.`);
+      io.stdout.write(helpText(topic, paint(colorEnabled(io.stdout, io.env))));
       return EXIT.OK;
     }
     const command = COMMANDS.find((c) => c.name === first);
+    if (!command && first.startsWith('-')) {
+      throw new UsageError(`${first} is not a command; the command comes first and its options after it, e.g. mtls-pki list --dir pki.`);
+    }
     if (!command) {
       const near = COMMANDS.find((c) => c.name.startsWith(first.slice(0, 3)));
       throw new UsageError(`unknown command "${first}"${near ? ` (did you mean ${near.name}?)` : ''}; the commands are ${COMMANDS.map((c) => c.name).join(', ')}.`);
     }
-    const specs = { ...(command.usesStore === false ? {} : { dir: COMMON_OPTIONS.dir }), ...command.options, help: COMMON_OPTIONS.help };
-    const parsed = parseArgs(rest, specs, command.name);
+    const parsed = parseArgs(rest, optionSpecs(command), command.name);
     const args = new Args(parsed, command.name);
     if (args.flag('help')) {
       io.stdout.write(helpText(command, paint(colorEnabled(io.stdout, io.env))));
@@ -92,7 +106,9 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
 }
 
 if (require.main === module) {
-  main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env }).then((code) => {
+  // stdin is touched only by the password prompt: reading process.stdin sets up a handle on it.
+  const io = { stdout: process.stdout, stderr: process.stderr, env: process.env, get stdin() { return process.stdin; } };
+  main(process.argv.slice(2), io).then((code) => {
     process.exitCode = code;
   });
 }

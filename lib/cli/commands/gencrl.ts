@@ -39,8 +39,8 @@ Does not use the PKI store.`,
     'ca-cert': { type: 'string', value: 'FILE', help: 'the CA certificate (PEM)' },
     'ca-key': { type: 'string', value: 'FILE', help: 'the CA private key (PEM, unencrypted)' },
     out: { type: 'string', value: 'FILE', help: 'where to write the CRL (PEM)' },
-    days: { type: 'string', value: 'N', help: 'days until nextUpdate (openssl -crldays; default: 90)' },
-    crldays: { type: 'string', value: 'N', help: 'the same as --days' },
+    days: { type: 'string', value: 'N', help: 'days until nextUpdate (openssl\'s -crldays; default: 90)' },
+    crldays: { type: 'string', value: 'N', aliasOf: 'days', help: '' },
     crlnumber: { type: 'string', value: 'FILE', help: 'the crlnumber file (default: crlnumber next to index.txt)' },
     dir: { type: 'string', value: 'DIR', help: 'accepted like every command, but unused: gencrl works on openssl\'s files, not the store' },
   },
@@ -51,7 +51,7 @@ Does not use the PKI store.`,
     const certPath = args.required('ca-cert', 'give the CA certificate, e.g. --ca-cert client-ca-cert.pem');
     const keyPath = args.required('ca-key', 'give the CA private key, e.g. --ca-key client-ca-key.pem');
     const outPath = args.required('out', 'give the CRL file to write, e.g. --out client-ca.crl');
-    const days = args.days('days') ?? args.days('crldays') ?? 90;
+    const days = args.days('days') ?? 90;
     const indexText = readInput(indexPath, '--index');
     const ca = await loadCertificateAuthority(readInput(certPath, '--ca-cert'), readInput(keyPath, '--ca-key'), certPath);
     const numberFile = crlNumberPath(args.string('crlnumber'), indexPath);

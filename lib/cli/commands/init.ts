@@ -23,8 +23,8 @@ export const init: Command = {
   positionals: { min: 0, max: 0 },
   async run(args, ctx) {
     const keyAlgorithm = keyOption(args, 'init');
-    const crlDays = args.days('crl-days');
-    const crlRefreshDays = args.days('crl-refresh-days');
+    const crlDays = args.days('crl-days', 3650);
+    const crlRefreshDays = args.days('crl-refresh-days', 3649);
     const serverCn = args.string('server-ca-cn');
     const intermediate = args.string('intermediate-cn');
     const store = await ctx.openStore({ create: true });
