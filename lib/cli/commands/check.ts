@@ -1,15 +1,19 @@
 import { join } from 'node:path';
 import { Command } from '../command';
+import { checkJson } from '../json';
 import { EXIT, json } from '../output';
 import { UsageError } from '../args';
 
 export const check: Command = {
   name: 'check',
   summary: 'Check PEM files, synthesized manifests, or the PKI store with the checks the construct runs at synth time.',
+  brief: 'Run the synth-time checks on PEM files, synthesized manifests, or the PKI store',
   usage: 'check [--server-chain F --server-key F --host H] [--client-ca F [--crl F]] | --manifests DIR | (the store in --dir)',
   details: `With no file options, checks the store: each current server certificate against its names, and the
 client trust bundle (ca.crt + ca.crl). Exit 0 when there is no error finding (warnings are printed), 1 otherwise.
-Run it from cron to hear about an expiring CRL before nginx starts rejecting every client.`,
+A CRL with fewer than --crl-min-days left is an error (MTLS035), an expired one too (MTLS034).
+Run it from cron to hear about an expiring CRL before nginx starts rejecting every client.
+--json prints the shape documented in docs/CLI.md ("format": "mtls-pki-check"); the exit code is the same.`,
   examples: [
     'mtls-pki check --server-chain server-cert-chain.pem --server-key server-key.pem --host mtls.dev.ityoudao.cn --client-ca client-ca-cert.pem --crl client-ca.crl',
     'mtls-pki check --manifests dist/',
@@ -22,7 +26,7 @@ Run it from cron to hear about an expiring CRL before nginx starts rejecting eve
     'client-ca': { type: 'string', value: 'FILE', help: 'client CA certificate(s), PEM' },
     crl: { type: 'string', value: 'FILE', help: 'CRL(s), PEM, one per client CA' },
     manifests: { type: 'string', value: 'DIR', help: 'check the Ingresses and Secrets cdk8s synthesized into DIR' },
-    'crl-min-days': { type: 'string', value: 'N', help: 'warn when a CRL has fewer days left (default: 7)' },
+    'crl-min-days': { type: 'string', value: 'N', help: 'fail (MTLS035) when a CRL has fewer days left (default: 7)' },
     'server-min-days': { type: 'string', value: 'N', help: 'warn when the server certificate has fewer days left (default: 30)' },
     json: { type: 'boolean', help: 'print the findings as JSON' },
   },
@@ -35,6 +39,7 @@ Run it from cron to hear about an expiring CRL before nginx starts rejecting eve
     const manifests = args.string('manifests');
     if (manifests !== undefined && fileOptions.length) throw new UsageError('--manifests checks synthesized manifests; give either it or file options, not both.', 'check');
     let findings;
+    const target = manifests !== undefined ? 'manifests' : fileOptions.length ? 'files' : 'store';
     if (manifests !== undefined) findings = checks.checkManifests(manifests, thresholds);
     else if (fileOptions.length) {
       findings = checks.checkFiles({
@@ -54,7 +59,7 @@ Run it from cron to hear about an expiring CRL before nginx starts rejecting eve
       ];
     }
     const errors = checks.hasErrors(findings);
-    if (args.flag('json')) json(ctx.io, { ok: !errors, findings });
+    if (args.flag('json')) json(ctx.io, checkJson(target, findings, ctx.warnings));
     else if (findings.length === 0) ctx.io.stdout.write(`${ctx.out.green('ok')}: no findings\n`);
     else {
       for (const f of findings) ctx.io.stdout.write(`${f.severity === 'error' ? ctx.out.red(checks.formatFinding(f)) : ctx.out.yellow(checks.formatFinding(f))}\n`);

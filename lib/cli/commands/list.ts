@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { CertificateListing } from '../../store';
 import { Command, day, minute } from '../command';
+import { listJson } from '../json';
 import { EXIT, json, Paint, table } from '../output';
 
 function status(c: CertificateListing, p: Paint): string {
@@ -15,7 +16,10 @@ function status(c: CertificateListing, p: Paint): string {
 export const list: Command = {
   name: 'list',
   summary: 'List the CAs, the issued and revoked certificates, and each CRL\'s number, next update and days left.',
+  brief: 'List the CAs, certificates (valid, revoked, expired) and CRLs with their days left',
   usage: 'list [--json]',
+  details: `Warns on stderr (and in the JSON's "warnings") when the store directory is wider than 0700 or a key file
+wider than 0600. --json prints the shape documented in docs/CLI.md ("format": "mtls-pki-list").`,
   examples: ['mtls-pki list', 'mtls-pki list --json | jq \'.crls[] | select(.daysLeft < 30)\''],
   options: { json: { type: 'boolean', help: 'print the listing as JSON' } },
   positionals: { min: 0, max: 0 },
@@ -23,7 +27,7 @@ export const list: Command = {
     const store = await ctx.openStore();
     const listing = await store.list();
     if (args.flag('json')) {
-      json(ctx.io, listing);
+      json(ctx.io, listJson(listing, ctx.warnings));
       return EXIT.OK;
     }
     const p = ctx.out;
