@@ -188,6 +188,46 @@ export class RevokedListWriter {
   }
 
   /**
+   * Add-order indexes in ascending serial order. A comparator sort costs a JS callback per comparison
+   * (~25 ms for 20k random serials), so entries are first ordered natively by a numeric key (length, first
+   * three octets, index) in a Float64Array; only runs that share that prefix (rare for random serials) are
+   * then sorted by the full comparison.
+   */
+  private serialOrder(): Int32Array {
+    const n = this.starts.length;
+    const { out, serialStarts, serialLengths } = this;
+    const span = 2 ** Math.ceil(Math.log2(n + 1));
+    const keys = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      const length = serialLengths[i];
+      const s = serialStarts[i];
+      // Serials of 31 octets and more share one bucket, ordered by the full comparison.
+      const bucket = length >= 31 ? 31 * 2 ** 24 : length * 2 ** 24 + out[s] * 65536 + (length > 1 ? out[s + 1] * 256 : 0) + (length > 2 ? out[s + 2] : 0);
+      keys[i] = bucket * span + i;
+    }
+    keys.sort();
+    const order = new Int32Array(n);
+    for (let k = 0; k < n; k++) order[k] = keys[k] % span;
+    const compare = (a: number, b: number) => this.compareSerials(a, serialStarts[b], serialLengths[b]) || a - b;
+    for (let k = 0; k < n;) {
+      const bucket = Math.floor(keys[k] / span);
+      let end = k + 1;
+      while (end < n && Math.floor(keys[end] / span) === bucket) end++;
+      if (end - k > 16) order.set(Array.from(order.subarray(k, end)).sort(compare), k);
+      else {
+        for (let j = k + 1; j < end; j++) {
+          const v = order[j];
+          let m = j - 1;
+          for (; m >= k && compare(order[m], v) > 0; m--) order[m + 1] = order[m];
+          order[m + 1] = v;
+        }
+      }
+      k = end;
+    }
+    return order;
+  }
+
+  /**
    * The finished DER. With `sortBySerial`, entries are put in ascending serial order as openssl's
    * X509_CRL_sort does, and `onDuplicate(a, b)` (indexes in add order) is called for equal serials.
    */
@@ -199,14 +239,15 @@ export class RevokedListWriter {
       writeHeader(out, headerStart, TAG.SEQUENCE, total);
       return new Uint8Array(out.buffer, out.byteOffset + headerStart, this.pos - headerStart);
     }
-    const order = Array.from(starts.keys()).sort((a, b) => this.compareSerials(a, this.serialStarts[b], this.serialLengths[b]));
+    const order = this.serialOrder();
     const sorted = Buffer.allocUnsafe(headerSize(total) + total);
     let pos = writeHeader(sorted, 0, TAG.SEQUENCE, total);
     for (let k = 0; k < order.length; k++) {
       const i = order[k];
       if (k && onDuplicate && this.compareSerials(order[k - 1], this.serialStarts[i], this.serialLengths[i]) === 0) onDuplicate(order[k - 1], i);
       const end = i + 1 < starts.length ? starts[i + 1] : this.pos;
-      pos += out.copy(sorted, pos, starts[i], end);
+      // A byte loop: entries are ~40 bytes, where Buffer.copy's per-call checks cost more than the copy.
+      for (let j = starts[i]; j < end; j++) sorted[pos++] = out[j];
     }
     return new Uint8Array(sorted.buffer, sorted.byteOffset, sorted.length);
   }

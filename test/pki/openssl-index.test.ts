@@ -105,7 +105,7 @@ describe('generateCrlFromIndex against openssl ca -gencrl', () => {
     openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-keyout', 'ca.key', '-out', 'ca.pem', '-nodes', '-subj', '/O=Acme/CN=Index CA', '-days', '30'], { cwd: dir });
     const reasons = ['', ',keyCompromise', ',CACompromise', ',affiliationChanged', ',superseded', ',cessationOfOperation', ',certificateHold', ',unspecified', ',holdInstruction,holdInstructionReject', ',keyTime,20240101000000Z', ',CAkeyTime,20230101000000Z'];
     let seed = 7;
-    const rand = () => (seed = (seed * 1103515245 + 12345) >>> 0);
+    const rand = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 8;
     const lines: string[] = [];
     for (let i = 0; i < 600; i++) {
       const serial = Array.from({ length: 1 + (rand() % 16) }, () => (rand() & 0xff).toString(16).padStart(2, '0')).join('').toUpperCase();
@@ -146,6 +146,26 @@ describe('generateCrlFromIndex against openssl ca -gencrl', () => {
       expect(facts.entries.map((e) => e.serialHex)).toEqual(listed.map((e) => e.serial));
       expect(facts.entries.map((e) => e.revokedAt.toISOString())).toEqual(listed.map((e) => e.date));
     }
+  });
+
+  test('entries come out in numeric serial order for any mix: shared prefixes, lengths, top bits, long serials', async () => {
+    const ca = await loadCertificateAuthority(readFileSync(join(tmp.dir, 'ca.pem'), 'utf8'), readFileSync(join(tmp.dir, 'ca.key'), 'utf8'));
+    let seed = 99;
+    const rand = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 8;
+    const bytes = (n: number) => Array.from({ length: n }, () => (rand() & 0xff).toString(16).padStart(2, '0')).join('');
+    const serials = new Set<string>(['01', '7F', '80', 'FF', '0100', '00FF01']);
+    while (serials.size < 60) serials.add(`ABCDEF${bytes(2)}`); // a run of 50+ sharing three octets: the comparator path
+    while (serials.size < 70) serials.add(`123456${bytes(1 + (rand() % 3))}`); // short runs: insertion sort, mixed lengths
+    for (const length of [31, 32, 33, 40]) for (let i = 0; i < 3; i++) serials.add(`${(0x10 + (rand() % 0xe0)).toString(16)}${bytes(length - 1)}`);
+    while (serials.size < 400) serials.add(bytes(16));
+    const shuffled = [...serials].map((s) => [rand(), s] as const).sort((a, b) => a[0] - b[0]).map(([, s]) => s);
+    const indexText = shuffled.map((serial, i) => tab('R', '301231235959Z', '240105091344Z', serial.length % 2 ? `0${serial}` : serial, 'unknown', `/CN=s${i}`)).join('\n');
+    const now = new Date();
+    const crl = await generateCrlFromIndex({ indexText, ca, crlNumber: 2n, thisUpdate: now, nextUpdate: new Date(now.getTime() + 86_400_000) });
+    const listed = readCrls(crl.pem)[0].entries.map((e) => e.serialHex);
+    const normalize = (hex: string) => BigInt(`0x${hex}`).toString(16).toUpperCase().replace(/^(.(..)*)$/, (m) => (m.length % 2 ? `0${m}` : m));
+    const expected = shuffled.map((s) => BigInt(`0x${s}`)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).map((v) => normalize(v.toString(16)));
+    expect(listed).toEqual(expected);
   });
 
   test('an index with no revoked line gives a CRL without a revoked list; duplicate revoked serials are refused', async () => {
