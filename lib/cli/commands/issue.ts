@@ -1,8 +1,14 @@
-import { join } from 'node:path';
-import { inferSubjectAltName, UserInputError } from '../../pki';
-import { CertificateRecord } from '../../store';
+import { statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { buildPkcs12, inferSubjectAltName, PKCS12_DEFAULT_ITERATIONS, UserInputError } from '../../pki';
+import { CaId, CertificateRecord, PkiStore } from '../../store';
+import { readFileIfExists, SECRET_FILE_MODE, writeFileAtomic } from '../../store/atomic-write';
+import { sanText } from '../../store/issue';
+import { layout } from '../../store/layout';
+import { UsageError } from '../args';
 import { Command, CommandContext, day, KEY_OPTION, keyOption } from '../command';
 import { EXIT } from '../output';
+import { exportPassword } from '../password';
 
 function describe(ctx: CommandContext, record: CertificateRecord, created: boolean): string {
   const { out } = ctx;
@@ -13,21 +19,22 @@ function describe(ctx: CommandContext, record: CertificateRecord, created: boole
 export const server: Command = {
   name: 'server',
   summary: 'Issue a TLS server certificate from the server CA. The kind of each name is inferred: DNS name, *.wildcard or IP.',
-  usage: 'server <name...> [--name STEM] [--key ALG] [--days N] [--renew]',
-  details: 'Running it again with the same names reuses the certificate (re-issued when fewer than 30 days remain,\nor when the names differ). The chain file (leaf + server CA) is what the server Secret\'s tls.crt needs.',
-  examples: ['mtls-pki server mtls.dev.ityoudao.cn', 'mtls-pki server api.example.com "*.api.example.com" 10.0.0.7 --name api'],
+  usage: 'server <name...> [--name STEM] [--key ALG] [--days N] [--force]',
+  details: 'Running it again with the same names reuses the certificate (re-issued when fewer than 30 days remain,\nor when the names differ). The chain file (leaf + server CA) is what the server Secret\'s tls.crt needs.\n--force rotates: a new key and certificate from the same server CA, so clients notice nothing.',
+  examples: ['mtls-pki server mtls.dev.ityoudao.cn', 'mtls-pki server api.example.com "*.api.example.com" 10.0.0.7 --name api', 'mtls-pki server mtls.dev.ityoudao.cn --force   # rotate: new key and certificate'],
   options: {
     name: { type: 'string', value: 'STEM', help: 'the file name stem and handle (default: the first name)' },
     key: KEY_OPTION,
     days: { type: 'string', value: 'N', help: 'validity in days (default: 397)' },
-    renew: { type: 'boolean', help: 'issue a new certificate even when a current one exists' },
+    force: { type: 'boolean', help: 'issue a new key and certificate even when a current one exists' },
+    renew: { type: 'boolean', aliasOf: 'force', help: '' },
   },
   positionals: { min: 1, max: Infinity, missing: 'give at least one host name or IP, e.g. mtls-pki server app.example.com' },
   async run(args, ctx) {
     const names = args.positionals;
     const name = args.string('name') ?? names[0];
     const store = await ctx.openStore();
-    const { record, created } = await store.issueServer(name, names, { keyAlgorithm: keyOption(args, 'server'), validityDays: args.days('days'), force: args.flag('renew') });
+    const { record, created } = await store.issueServer(name, names, { keyAlgorithm: keyOption(args, 'server'), validityDays: args.days('days'), force: args.flag('force') });
     const f = record.files!;
     ctx.io.stdout.write(describe(ctx, record, created));
     ctx.io.stdout.write(`  chain (tls.crt): ${join(ctx.dir, f.chain!)}\n  key   (tls.key): ${join(ctx.dir, f.key!)}  (0600, secret)\n`);
@@ -39,15 +46,28 @@ export const server: Command = {
 export const client: Command = {
   name: 'client',
   summary: 'Issue a TLS client certificate from the client CA (or its intermediate). Extra names become email or URI SANs.',
-  usage: 'client <CN> [email-or-uri...] [--email ADDR] [--uri URI] [--key ALG] [--days N] [--new]',
-  details: 'Running it again reuses a valid certificate with the same CN and names; --new issues another one (the\nold one stays valid until you revoke it by serial).',
-  examples: ['mtls-pki client Client001', 'mtls-pki client Client002 --email ops@example.com --uri spiffe://example.com/ci'],
+  usage: 'client <CN> [email-or-uri...] [--email ADDR] [--uri URI] [--key ALG] [--days N] [--new] [--p12 FILE [--password-file FILE]]',
+  details: `Running it again reuses a valid certificate with the same CN and names; --new issues another one (the
+old one stays valid until you revoke it by serial).
+--p12 also writes a PKCS#12 bundle (certificate, key and client CA chain; mode 0600) for browsers and Java:
+PBES2 with PBKDF2-HMAC-SHA-256 and AES-256-CBC, MAC HMAC-SHA-256, ${PKCS12_DEFAULT_ITERATIONS} iterations, as OpenSSL 3 reads
+by default. For a client that already exists this exports its current certificate and key; nothing is
+re-issued (unless --new). The password comes from --password-file (first line) or, on a terminal, from a
+prompt without echo; never from an argument, which \`ps\` would show.`,
+  examples: [
+    'mtls-pki client Client001',
+    'mtls-pki client Client002 --email ops@example.com --uri spiffe://example.com/ci',
+    'mtls-pki client Client002 --p12 Client002.p12   # asks for the password',
+    'mtls-pki client Client002 --p12 Client002.p12 --password-file pw.txt',
+  ],
   options: {
     email: { type: 'list', value: 'ADDR', help: 'an email SAN' },
     uri: { type: 'list', value: 'URI', help: 'a URI SAN' },
     key: KEY_OPTION,
     days: { type: 'string', value: 'N', help: 'validity in days (default: 365)' },
     new: { type: 'boolean', help: 'issue a new certificate even when a valid one with this CN exists' },
+    p12: { type: 'string', value: 'FILE', help: 'also write the certificate, key and CA chain as PKCS#12 to FILE (0600)' },
+    'password-file': { type: 'string', value: 'FILE', help: 'the PKCS#12 password: the first line of FILE (default: ask on the terminal)' },
   },
   positionals: { min: 1, max: Infinity, missing: 'give the client\'s common name, e.g. mtls-pki client Client001' },
   async run(args, ctx) {
@@ -64,12 +84,72 @@ export const client: Command = {
       const kind = inferSubjectAltName(x, `name ${i + 2}`).kind;
       if (kind !== 'email' && kind !== 'uri') throw new UserInputError(`name ${i + 2}`, `"${x}" is a ${kind.toUpperCase()} name; a client certificate takes extra email addresses or URIs (a client is identified by its CN).`);
     });
+    const keyAlgorithm = keyOption(args, 'client');
+    const validityDays = args.days('days');
+    const p12 = args.string('p12');
+    const passwordFile = args.string('password-file');
+    if (passwordFile !== undefined && p12 === undefined) throw new UsageError('--password-file is the password of the --p12 file; give --p12 FILE too.', 'client');
+    if (p12 === '') throw new UsageError('--p12 is empty; give the file to write, e.g. --p12 Client001.p12.', 'client');
     const store = await ctx.openStore();
-    const { record, created } = await store.issueClient(commonName, [...extras, ...emails, ...uris], { keyAlgorithm: keyOption(args, 'client'), validityDays: args.days('days'), force: args.flag('new') });
-    const f = record.files!;
+    const altNames = [...extras, ...emails, ...uris];
+    // Everything that can refuse comes before the certificate is issued: the target file, a certificate the
+    // store would reuse but cannot export, then the password.
+    if (p12 !== undefined) {
+      checkWritable(p12);
+      if (!args.flag('new')) await refuseKeylessReuse(store, commonName, altNames, p12);
+    }
+    const password = p12 === undefined ? undefined : await exportPassword(ctx, passwordFile, 'client', p12);
+    const { record, created } = await store.issueClient(commonName, altNames, { keyAlgorithm, validityDays, force: args.flag('new') });
     ctx.io.stdout.write(describe(ctx, record, created));
-    ctx.io.stdout.write(`  certificate: ${join(ctx.dir, f.cert)}\n  key:         ${join(ctx.dir, f.key!)}  (0600, secret)\n`);
-    ctx.io.stdout.write(`  curl --cert ${join(ctx.dir, f.cert)} --key ${join(ctx.dir, f.key!)} --cacert ${join(ctx.dir, 'server-ca/cert.pem')} https://<host>/\n`);
+    const f = record.files;
+    if (!f?.key) {
+      if (p12 !== undefined) throw new UserInputError(p12, `not written: ${KEYLESS}. Issue a new certificate with --new (and revoke the old one when it is no longer used).`);
+      ctx.io.stdout.write(`  ${KEYLESS}; issue a new one with: mtls-pki client ${commonName} --new\n`);
+      return EXIT.OK;
+    }
+    ctx.io.stdout.write(`  certificate: ${join(ctx.dir, f.cert)}\n  key:         ${join(ctx.dir, f.key)}  (0600, secret)\n`);
+    if (p12 !== undefined) {
+      const bytes = await buildPkcs12({
+        certificatePem: readStoreFile(store, f.cert),
+        privateKeyPem: readStoreFile(store, f.key),
+        caCertificatesPem: (await issuingChain(store, record.issuer)).map((ca) => readStoreFile(store, layout.caCert(ca))).join(''),
+        password: password!,
+        friendlyName: record.commonName,
+      });
+      writeFileAtomic(p12, bytes, SECRET_FILE_MODE);
+      ctx.io.stdout.write(`  PKCS#12:     ${p12}  (0600, secret: certificate, key and client CA chain${created ? '' : '; exported, not re-issued'})\n`);
+    }
+    ctx.io.stdout.write(`  curl --cert ${join(ctx.dir, f.cert)} --key ${join(ctx.dir, f.key)} --cacert ${join(ctx.dir, 'server-ca/cert.pem')} https://<host>/\n`);
     return EXIT.OK;
   },
 };
+
+const KEYLESS = 'it was adopted from an openssl index without its key, so the store cannot hand it out';
+
+/** `client CN --p12` would reuse a certificate whose key the store does not have (adopted from openssl): refuse early. */
+async function refuseKeylessReuse(store: PkiStore, commonName: string, altNames: readonly string[], p12: string): Promise<void> {
+  const wanted = altNames.map((n, i) => sanText(inferSubjectAltName(n, `name ${i + 2}`))).sort().join();
+  const reused = (await store.list()).certificates.find((c) => c.kind === 'client' && c.commonName === commonName && c.status === 'valid' && [...c.subjectAltNames].sort().join() === wanted);
+  if (reused && !reused.keyFile) throw new UserInputError(p12, `not written: the client certificate ${commonName} (serial ${reused.serialHex}) ${KEYLESS.replace('it was', 'was')}. Issue a new certificate with --new (and revoke the old one when it is no longer used).`);
+}
+
+/** The CA that issued a certificate, then its issuers up to the root. */
+async function issuingChain(store: PkiStore, issuer: CaId): Promise<CaId[]> {
+  const { cas } = await store.list();
+  const chain: CaId[] = [];
+  for (let id: CaId | null = issuer; id && !chain.includes(id); id = cas.find((c) => c.id === id)?.issuer ?? null) chain.push(id);
+  return chain;
+}
+
+function readStoreFile(store: PkiStore, relative: string): string {
+  const bytes = readFileIfExists(join(store.dir, relative));
+  if (!bytes) throw new UserInputError(join(store.dir, relative), 'is missing, but store.json lists it. Restore it from a backup, or issue a new certificate with --new.');
+  return bytes.toString('utf8');
+}
+
+/** Refuses, before anything is issued, an output path that cannot become a file. */
+function checkWritable(path: string): void {
+  const st = statSync(path, { throwIfNoEntry: false });
+  if (st?.isDirectory()) throw new UserInputError(path, 'is a directory; give --p12 the file to write, e.g. Client001.p12.');
+  if (!statSync(dirname(path), { throwIfNoEntry: false })?.isDirectory()) throw new UserInputError(path, 'cannot be written: its directory does not exist. Create it first.');
+}
