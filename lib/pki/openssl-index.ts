@@ -87,7 +87,7 @@ class LineScan {
 export class OpensslIndexParser {
   private rest = '';
   private readonly scan = new LineScan();
-  private lastReason: { text: string; info: ReasonInfo } | undefined;
+  private readonly seenReasons: { text: string; info: ReasonInfo }[] = [];
   constructor(private readonly source = 'index.txt') {}
 
   push(chunk: string): OpensslIndexEntry[] {
@@ -151,14 +151,22 @@ export class OpensslIndexParser {
       scan.revEnd = hasReason ? comma : t3;
       scan.revokedMs = this.time(text, scan.revStart, scan.revEnd, line, 2);
       if (hasReason) {
-        // Most lines repeat the previous line's reason text: compare in place rather than slice and look up.
-        const cached = this.lastReason;
-        if (cached && t3 - comma - 1 === cached.text.length && text.startsWith(cached.text, comma + 1)) scan.reason = cached.info;
-        else {
-          const value = text.slice(comma + 1, t3);
-          scan.reason = this.reason(value, line);
-          this.lastReason = { text: value, info: scan.reason };
+        // An index holds a handful of distinct reason texts: compare in place with those seen before,
+        // rather than slice a string per line and look it up.
+        const length = t3 - comma - 1;
+        let info: ReasonInfo | undefined;
+        for (const seen of this.seenReasons) {
+          if (seen.text.length === length && text.startsWith(seen.text, comma + 1)) {
+            info = seen.info;
+            break;
+          }
         }
+        if (!info) {
+          const value = text.slice(comma + 1, t3);
+          info = this.reason(value, line);
+          if (this.seenReasons.length < 32) this.seenReasons.push({ text: value, info });
+        }
+        scan.reason = info;
       }
     } else if (t3 !== t2 + 1) {
       throw this.error(line, 2, `is "${text.slice(t2 + 1, t3)}", but the status is ${scan.status}, not R; openssl refuses a revocation date on an unrevoked entry.`);
