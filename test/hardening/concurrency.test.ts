@@ -1,0 +1,118 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import { join } from 'node:path';
+import { readCrls } from '../../lib/pki';
+import { PkiStore } from '../../lib/store';
+import { cli, cliAsync, requireBuild, ROOT } from '../cli/cli';
+import { openssl, scratchDir } from '../support/openssl';
+import { snapshot } from '../store/helpers';
+import { leftovers } from './support';
+
+// Separate mtls-pki processes on one store: twenty revokes at once, a lock left by a SIGKILLed holder, and a live
+// holder that makes a writer wait (and, with a short timeout, fail naming the holder).
+
+beforeAll(requireBuild);
+
+const tmp = scratchDir('mtls-hconc-');
+afterAll(() => tmp.cleanup());
+const crlPath = (dir: string) => join(dir, 'client-ca/crl.pem');
+const crlNumberOf = (dir: string) => readCrls(fs.readFileSync(crlPath(dir), 'utf8'))[0].crlNumber!;
+
+test('20 revokes in 20 processes at once: all exit 0, all 20 serials are on the CRL openssl reads, one new CRL number each', async () => {
+  const dir = join(tmp.dir, 'twenty');
+  const names = Array.from({ length: 20 }, (_, i) => `client-${String(i).padStart(2, '0')}`);
+  await (await PkiStore.open(dir)).ensure({ clients: names.map((commonName) => ({ commonName })) });
+  const serials = new Map((await (await PkiStore.open(dir)).list()).certificates.map((c) => [c.commonName, c.serialHex]));
+  const first = crlNumberOf(dir);
+
+  // Watch the published CRL while the processes run: its number may only ever go up.
+  const seen: bigint[] = [first];
+  const watch = setInterval(() => {
+    const n = crlNumberOf(dir);
+    if (n !== seen[seen.length - 1]) seen.push(n);
+  }, 2);
+  const results = await Promise.all(names.map((n) => cliAsync(['revoke', n, '--reason', 'keyCompromise', '--dir', dir]).done));
+  clearInterval(watch);
+  if (crlNumberOf(dir) !== seen[seen.length - 1]) seen.push(crlNumberOf(dir));
+
+  for (const [i, r] of results.entries()) expect({ client: names[i], status: r.status, stderr: r.stderr }).toEqual({ client: names[i], status: 0, stderr: '' });
+  const text = openssl(['crl', '-in', crlPath(dir), '-noout', '-text']);
+  const listed = [...text.matchAll(/Serial Number: ([0-9A-F]+)/g)].map((m) => m[1]);
+  expect(listed.sort()).toEqual([...serials.values()].sort());
+  expect(text.match(/Key Compromise/g)).toHaveLength(20);
+  expect(openssl(['crl', '-in', join(dir, 'client-trust/ca.crl'), '-noout', '-text']).match(/Serial Number: /g)).toHaveLength(20);
+  const last = BigInt(/X509v3 CRL Number:\s*\n\s*(\d+)/.exec(text)![1]);
+  expect(last).toBe(first + 20n); // every revoke published a CRL of its own: no number lost or repeated
+  for (let i = 1; i < seen.length; i++) expect(seen[i]).toBeGreaterThan(seen[i - 1]); // strictly increasing as published
+  expect(leftovers(dir)).toEqual([]);
+  const printed = results.map((r) => Number(/CRL \S+: #(\d+)/.exec(r.stdout)?.[1]));
+  console.log(`20 parallel revokes: 20/20 exit 0, 20/20 serials on CRL #${last} (openssl crl -text); CRL numbers seen while they ran: ${seen.join(' → ')}; `
+    + `numbers the processes printed: ${printed.join(', ')} (${new Set(printed).size} distinct)`);
+}, 60_000);
+
+/** A process that takes the store's lock through the built store code, says "held", and keeps it for `holdMs` (-1: forever). */
+function lockHolder(dir: string, holdMs: number): { child: ChildProcess; held: Promise<void>; released: Promise<number> } {
+  const script = join(tmp.dir, 'hold-lock.js');
+  fs.writeFileSync(script, `const { acquireLock } = require(${JSON.stringify(join(ROOT, 'build/lib/store/lock.js'))});
+(async () => {
+  const release = await acquireLock(process.argv[2]);
+  process.stdout.write('held\\n');
+  const ms = Number(process.argv[3]);
+  if (ms < 0) setInterval(() => {}, 1000);
+  else setTimeout(() => { release(); process.stdout.write('released\\n'); }, ms);
+})();
+`);
+  const child = spawn(process.execPath, [script, dir, String(holdMs)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  const held = new Promise<void>((resolve) => child.stdout!.on('data', (d) => { out += d; if (out.includes('held')) resolve(); }));
+  const released = new Promise<number>((resolve) => child.stdout!.on('data', () => { if (out.includes('released')) resolve(Date.now()); }));
+  return { child, held, released };
+}
+
+describe('the store lock across processes', () => {
+  const dir = join(tmp.dir, 'locked');
+  beforeAll(async () => {
+    await (await PkiStore.open(dir)).ensure({ clients: ['a', 'b', 'c', 'd'].map((commonName) => ({ commonName })) });
+  });
+
+  test('a holder killed with SIGKILL leaves its lock; the next revoke breaks it at once and lands', async () => {
+    const holder = lockHolder(dir, -1);
+    await holder.held;
+    holder.child.kill('SIGKILL');
+    await new Promise((resolve) => holder.child.on('close', resolve));
+    const stale = JSON.parse(fs.readFileSync(join(dir, '.lock'), 'utf8'));
+    expect(stale.pid).toBe(holder.child.pid);
+    const started = Date.now();
+    const r = cli(['revoke', 'a', '--dir', dir]);
+    expect(r).toMatchObject({ status: 0, stderr: '' });
+    expect(Date.now() - started).toBeLessThan(5_000); // broken at once, not after the 20 s wait
+    expect(leftovers(dir)).toEqual([]);
+  });
+
+  test('a live holder makes a revoke wait; it lands once the lock is released', async () => {
+    const holder = lockHolder(dir, 1500);
+    await holder.held;
+    const { done } = cliAsync(['revoke', 'b', '--dir', dir]);
+    const [r, releasedAt] = await Promise.all([done.then((x) => ({ ...x, at: Date.now() })), holder.released]);
+    expect(r).toMatchObject({ status: 0, stderr: '' });
+    expect(r.at).toBeGreaterThanOrEqual(releasedAt); // it finished only after the holder let go
+    expect((await (await PkiStore.open(dir)).list()).certificates.find((c) => c.commonName === 'b')?.status).toBe('revoked');
+    expect(leftovers(dir)).toEqual([]);
+  });
+
+  test('a live holder and a short MTLS_PKI_LOCK_TIMEOUT_MS: exit 1, "store is locked by pid N since …", the store unchanged', async () => {
+    const holder = lockHolder(dir, -1);
+    try {
+      await holder.held;
+      const before = snapshot(dir);
+      const started = Date.now();
+      const r = cli(['revoke', 'c', '--dir', dir], { env: { ...process.env, NO_COLOR: '1', MTLS_PKI_LOCK_TIMEOUT_MS: '700' } });
+      expect(Date.now() - started).toBeGreaterThanOrEqual(700);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(new RegExp(`^mtls-pki: error: \\S+/\\.lock: store is locked by pid ${holder.child.pid} since \\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z \\(host [^)]+\\); waited 1 s\\. Another mtls-pki command is probably still running: wait for it and retry\\. If that process no longer exists, delete \\S+/\\.lock\\.\\n$`));
+      expect(snapshot(dir)).toEqual(before);
+    } finally {
+      holder.child.kill('SIGKILL');
+    }
+  });
+});
