@@ -157,6 +157,16 @@ describe('the bad-input corpus through the CLI: refused, one paragraph, no stack
     expect(snapshot(root)).toEqual(before);
   });
 
+  test('no refusal echoes private key material (the key files of the corpus, in PEM or base64)', () => {
+    const keyLines = fs.readdirSync(inputs).filter((f) => f.endsWith('.key')).flatMap((f) => inp.text(f).split('\n').filter((l) => /^[A-Za-z0-9+/=]{40,}$/.test(l)));
+    expect(keyLines.length).toBeGreaterThan(10);
+    expect(results.size).toBe(cliCases.length);
+    for (const [name, r] of results) {
+      const text = r.stdout + r.stderr;
+      expect([name, /PRIVATE KEY/.test(text), keyLines.some((l) => text.includes(l))]).toEqual([name, false, false]);
+    }
+  });
+
   test('a read-only store directory (the CLI runs as uid 65534, since root ignores mode bits)', () => {
     const ro = join(root, 'pki-ro');
     fs.cpSync(store, ro, { recursive: true });
