@@ -2,7 +2,7 @@ import { KeyObject, sign as signData, verify as verifySignature, webcrypto } fro
 import * as asn1js from 'asn1js';
 import { formatName, OID, toArrayBuffer, toHex } from './asn1';
 import { CertificateAuthority } from './certificate';
-import { DerError, DerReader, readRevokedList, RevokedListWriter, serialMagnitudeHex, TAG, timeText, tlv, toWholeSeconds, usesUtcTime } from './der';
+import { DerError, DerReader, readRevokedList, RevokedListWriter, TAG, timeText, tlv, toWholeSeconds, usesUtcTime } from './der';
 import { pkijs } from './engine';
 import { UserInputError } from './errors';
 import { CertificateFacts, signatureAlgorithmName } from './inspect';
@@ -64,6 +64,22 @@ export function serialToBytes(serialHex: string): Uint8Array {
   while (start < bytes.length - 1 && bytes[start] === 0 && (bytes[start + 1] & 0x80) === 0) start++;
   const trimmed = bytes.subarray(start);
   return new Uint8Array((trimmed[0] & 0x80) ? Buffer.concat([Buffer.from([0]), trimmed]) : trimmed);
+}
+
+/**
+ * The magnitude of a serial given in hex (`0x` prefix and colons allowed) as an even number of hex digits
+ * without leading zero octets; undefined when `serialHex` is not hexadecimal.
+ */
+function serialMagnitudeHex(serialHex: string): string | undefined {
+  let hex = serialHex;
+  if (!/^[0-9a-fA-F]+$/.test(hex)) {
+    hex = hex.replace(/^0x/i, '').replace(/:/g, '');
+    if (!/^[0-9a-fA-F]+$/.test(hex)) return undefined;
+  }
+  if (hex.length % 2) hex = `0${hex}`;
+  let start = 0;
+  while (start < hex.length - 2 && hex.charCodeAt(start) === 0x30 && hex.charCodeAt(start + 1) === 0x30) start += 2;
+  return start ? hex.slice(start) : hex;
 }
 
 export function bigintToBytes(value: bigint): Uint8Array {
@@ -314,19 +330,19 @@ function crlFactsOf(der: Uint8Array): CrlFacts {
   const asn1 = asn1js.fromBER(toArrayBuffer(envelope), { maxNodes: nodeBudgetFor(envelope.byteLength), maxDepth: 32 });
   if (asn1.offset === -1) throw new Error(asn1.result.error);
   const crl = new pkijs.CertificateRevocationList({ schema: asn1.result });
-  const listed = layout.list ? readRevokedList(der, layout.list.start, layout.list.end) : [];
   const ext = (oid: string) => crl.crlExtensions?.extensions.find((x) => x.extnID === oid);
   const numberExt = ext(OID.crlNumber)?.parsedValue as asn1js.Integer | undefined;
   const akiExt = ext(OID.authorityKeyIdentifier)?.parsedValue as pkijs.AuthorityKeyIdentifier | undefined;
   const seen = new Set<string>();
   const duplicates = new Set<string>();
-  const entries = new Array<RevokedEntry>(listed.length);
-  for (let i = 0; i < listed.length; i++) {
-    const { serialHex, revokedAt, reasonCode } = listed[i];
-    if (seen.has(serialHex)) duplicates.add(serialHex);
-    else seen.add(serialHex);
-    const reason = reasonCode === undefined ? undefined : REASON_BY_CODE.get(reasonCode);
-    entries[i] = reason === undefined ? { serialHex, revokedAt } : { serialHex, revokedAt, reason };
+  const entries: RevokedEntry[] = [];
+  if (layout.list) {
+    readRevokedList(der, layout.list.start, layout.list.end, (serialHex, revokedAt, reasonCode) => {
+      if (seen.has(serialHex)) duplicates.add(serialHex);
+      else seen.add(serialHex);
+      const reason = reasonCode === undefined ? undefined : REASON_BY_CODE.get(reasonCode);
+      entries.push(reason === undefined ? { serialHex, revokedAt } : { serialHex, revokedAt, reason });
+    });
   }
   return {
     der,

@@ -15,27 +15,15 @@ export class DerError extends Error {
 }
 
 export const TAG = {
-  BOOLEAN: 0x01,
-  INTEGER: 0x02,
-  BIT_STRING: 0x03,
-  OCTET_STRING: 0x04,
-  OID: 0x06,
-  ENUMERATED: 0x0a,
-  UTC_TIME: 0x17,
-  GENERALIZED_TIME: 0x18,
-  SEQUENCE: 0x30,
-  CONTEXT_0: 0xa0,
+  BOOLEAN: 0x01, INTEGER: 0x02, BIT_STRING: 0x03, OCTET_STRING: 0x04, OID: 0x06, ENUMERATED: 0x0a,
+  UTC_TIME: 0x17, GENERALIZED_TIME: 0x18, SEQUENCE: 0x30, CONTEXT_0: 0xa0,
 } as const;
 
 // ---------------------------------------------------------------------------------------------- writing
 
 /** Octets a DER header takes for content of `length` bytes (tag included). */
 export function headerSize(length: number): number {
-  if (length < 0x80) return 2;
-  if (length < 0x100) return 3;
-  if (length < 0x10000) return 4;
-  if (length < 0x1000000) return 5;
-  return 6;
+  return length < 0x80 ? 2 : length < 0x100 ? 3 : length < 0x10000 ? 4 : length < 0x1000000 ? 5 : 6;
 }
 
 /** Writes tag and definite minimal length at `pos`; returns the position after the header. */
@@ -74,35 +62,17 @@ export function usesUtcTime(date: Date): boolean {
   return year >= 1950 && year < 2050;
 }
 
-function pad2(n: number): string {
-  return n < 10 ? `0${n}` : `${n}`;
-}
+const pad2 = (n: number): string => (n < 10 ? `0${n}` : `${n}`);
 
 /**
  * The characters of a Time for `date` (whole seconds, `Z`): 13 for a UTCTime, 15 for a GeneralizedTime,
- * chosen by the RFC 5280 rule. `encodeRevokedList` tells the two apart by length.
+ * chosen by the RFC 5280 rule. RevokedListWriter tells the two apart by length.
  */
 export function timeText(date: Date): string {
   const year = date.getUTCFullYear();
   const utc = year >= 1950 && year < 2050;
   const y = utc ? pad2(year % 100) : String(year).padStart(4, '0');
   return `${y}${pad2(date.getUTCMonth() + 1)}${pad2(date.getUTCDate())}${pad2(date.getUTCHours())}${pad2(date.getUTCMinutes())}${pad2(date.getUTCSeconds())}Z`;
-}
-
-/**
- * The magnitude of a serial given in hex (`0x` prefix and colons allowed) as an even number of hex digits
- * without leading zero octets; undefined when `serialHex` is not hexadecimal.
- */
-export function serialMagnitudeHex(serialHex: string): string | undefined {
-  let hex = serialHex;
-  if (!/^[0-9a-fA-F]+$/.test(hex)) {
-    hex = hex.replace(/^0x/i, '').replace(/:/g, '');
-    if (!/^[0-9a-fA-F]+$/.test(hex)) return undefined;
-  }
-  if (hex.length % 2) hex = `0${hex}`;
-  let start = 0;
-  while (start < hex.length - 2 && hex.charCodeAt(start) === 0x30 && hex.charCodeAt(start + 1) === 0x30) start += 2;
-  return start ? hex.slice(start) : hex;
 }
 
 const HEX_VALUE = new Int8Array(128).fill(-1);
@@ -262,7 +232,7 @@ export class DerReader {
   public start = 0;
   public end = 0;
 
-  constructor(public readonly bytes: Uint8Array, public pos = 0, public readonly limit = bytes.byteLength) {}
+  constructor(public readonly bytes: Uint8Array, public pos = 0, public limit = bytes.byteLength) {}
 
   get done(): boolean {
     return this.pos >= this.limit;
@@ -305,6 +275,13 @@ export class DerReader {
   /** A reader over the content of the last element read. */
   children(): DerReader {
     return new DerReader(this.bytes, this.start, this.end);
+  }
+
+  /** Points `reader` (over the same bytes) at the content of the last element read, and returns it. */
+  into(reader: DerReader): DerReader {
+    reader.pos = this.start;
+    reader.limit = this.end;
+    return reader;
   }
 
   /** The whole last element (header and content), without copying. */
@@ -368,59 +345,55 @@ export function readTime(bytes: Uint8Array, tag: number, start: number, end: num
   return date;
 }
 
-/** Uppercase hex of an INTEGER's content, leading zero octets dropped (as `serialHexOf` in asn1.ts). */
-export function integerContentHex(bytes: Uint8Array, start: number, end: number): string {
-  let s = start;
-  while (s < end - 1 && bytes[s] === 0) s++;
-  return Buffer.from(bytes.buffer, bytes.byteOffset + s, end - s).toString('hex').toUpperCase();
-}
-
 // 06 03 55 1D 15: id-ce-cRLReasons.
 function isReasonOid(bytes: Uint8Array, start: number, end: number): boolean {
   return end - start === 3 && bytes[start] === 0x55 && bytes[start + 1] === 0x1d && bytes[start + 2] === 0x15;
 }
 
-/** One entry as read from a CRL: serial as uppercase hex, reasonCode when present. */
-export interface ReadEntry {
-  serialHex: string;
-  revokedAt: Date;
-  reasonCode?: number;
-}
-
 /**
- * Walks the content [start, end) of `revokedCertificates`. Every entry is checked for shape; the
- * reasonCode extension is read and other entry extensions are skipped (their shape is still checked).
+ * Walks the content [start, end) of `revokedCertificates`, calling `visit` per entry with the serial as
+ * uppercase hex without leading zero octets (as `serialHexOf` in asn1.ts), the revocation date and the
+ * reasonCode when present. Every entry is checked for shape; extensions other than reasonCode are skipped
+ * (their shape is still checked). Five readers are reused for the whole list: no object per DER node.
  */
-export function readRevokedList(bytes: Uint8Array, start: number, end: number): ReadEntry[] {
+export function readRevokedList(bytes: Uint8Array, start: number, end: number, visit: (serialHex: string, revokedAt: Date, reasonCode: number | undefined) => void): number {
+  const hex = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const list = new DerReader(bytes, start, end);
-  const out: ReadEntry[] = [];
+  const entry = new DerReader(bytes);
+  const extensions = new DerReader(bytes);
+  const ext = new DerReader(bytes);
+  const value = new DerReader(bytes);
+  let count = 0;
   while (!list.done) {
-    const entry = list.expect(TAG.SEQUENCE, `revoked entry ${out.length + 1}`).children();
-    entry.expect(TAG.INTEGER, `revoked entry ${out.length + 1} serial number`);
-    if (entry.end === entry.start) throw new DerError(`revoked entry ${out.length + 1} has an empty serial number`, entry.start);
-    const serialHex = integerContentHex(bytes, entry.start, entry.end);
-    if (entry.done) throw new DerError(`revoked entry ${out.length + 1} has no revocation date`, entry.pos);
+    const n = ++count;
+    list.expect(TAG.SEQUENCE, `revoked entry ${n}`).into(entry);
+    entry.expect(TAG.INTEGER, `revoked entry ${n} serial number`);
+    if (entry.end === entry.start) throw new DerError(`revoked entry ${n} has an empty serial number`, entry.start);
+    let s = entry.start;
+    while (s < entry.end - 1 && bytes[s] === 0) s++;
+    const serialHex = hex.toString('hex', s, entry.end).toUpperCase();
+    if (entry.done) throw new DerError(`revoked entry ${n} has no revocation date`, entry.pos);
     const timeTag = entry.next();
     const revokedAt = readTime(bytes, timeTag, entry.start, entry.end);
     let reasonCode: number | undefined;
     if (!entry.done) {
-      const extensions = entry.expect(TAG.SEQUENCE, `revoked entry ${out.length + 1} extensions`).children();
+      entry.expect(TAG.SEQUENCE, `revoked entry ${n} extensions`).into(extensions);
       while (!extensions.done) {
-        const ext = extensions.expect(TAG.SEQUENCE, 'entry extension').children();
+        extensions.expect(TAG.SEQUENCE, 'entry extension').into(ext);
         ext.expect(TAG.OID, 'entry extension id');
         const isReason = isReasonOid(bytes, ext.start, ext.end);
         if (ext.next() === TAG.BOOLEAN) ext.expect(TAG.OCTET_STRING, 'entry extension value');
         else if (ext.tag !== TAG.OCTET_STRING) throw new DerError('entry extension value is not an OCTET STRING', ext.headerStart);
         if (isReason) {
-          const value = ext.children().expect(TAG.ENUMERATED, 'reasonCode');
-          if (value.end - value.start !== 1) throw new DerError('reasonCode is not a one-octet ENUMERATED', value.start);
+          ext.into(value).expect(TAG.ENUMERATED, 'reasonCode');
+          if (value.end - value.start !== 1 || !value.done) throw new DerError('reasonCode is not a one-octet ENUMERATED', value.start);
           reasonCode = bytes[value.start];
         }
         if (!ext.done) throw new DerError('entry extension has trailing data', ext.pos);
       }
-      if (!entry.done) throw new DerError(`revoked entry ${out.length + 1} has trailing data`, entry.pos);
+      if (!entry.done) throw new DerError(`revoked entry ${n} has trailing data`, entry.pos);
     }
-    out.push(reasonCode === undefined ? { serialHex, revokedAt } : { serialHex, revokedAt, reasonCode });
+    visit(serialHex, revokedAt, reasonCode);
   }
-  return out;
+  return count;
 }
