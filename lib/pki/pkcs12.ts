@@ -31,7 +31,7 @@ const OID = {
  */
 export const PKCS12_DEFAULT_ITERATIONS = 200_000;
 /** RFC 8018 asks for at least 1000; we ask for the OpenSSL 3 default. */
-const PKCS12_MIN_ITERATIONS = 2048;
+export const PKCS12_MIN_ITERATIONS = 2048;
 
 export interface Pkcs12Options {
   /** The leaf certificate, PEM (one certificate). */
