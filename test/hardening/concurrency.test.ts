@@ -59,13 +59,14 @@ function lockHolder(dir: string, holdMs: number): { child: ChildProcess; held: P
   process.stdout.write('held\\n');
   const ms = Number(process.argv[3]);
   if (ms < 0) setInterval(() => {}, 1000);
-  else setTimeout(() => { release(); process.stdout.write('released\\n'); }, ms);
+  else setTimeout(() => { process.stdout.write('releasing at ' + Date.now() + '\\n'); release(); }, ms);
 })();
 `);
   const child = spawn(process.execPath, [script, dir, String(holdMs)], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   const held = new Promise<void>((resolve) => child.stdout!.on('data', (d) => { out += d; if (out.includes('held')) resolve(); }));
-  const released = new Promise<number>((resolve) => child.stdout!.on('data', () => { if (out.includes('released')) resolve(Date.now()); }));
+  // the holder's own clock, read just before it lets go: nothing can take the lock before that moment
+  const released = new Promise<number>((resolve) => child.stdout!.on('data', () => { const m = /releasing at (\d+)/.exec(out); if (m) resolve(Number(m[1])); }));
   return { child, held, released };
 }
 
