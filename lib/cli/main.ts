@@ -106,6 +106,14 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
 }
 
 if (require.main === module) {
+  // A reader that goes away (`mtls-pki list | head -1`) must not crash a command half-way (a p12 still to be
+  // written, a store change still to be saved): further output is dropped, the work completes.
+  const gone = new Set(['EPIPE', 'ERR_STREAM_DESTROYED']);
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (!gone.has(e.code ?? '')) throw e;
+    });
+  }
   // stdin is touched only by the password prompt: reading process.stdin sets up a handle on it.
   const io = { stdout: process.stdout, stderr: process.stderr, env: process.env, get stdin() { return process.stdin; } };
   main(process.argv.slice(2), io).then((code) => {
