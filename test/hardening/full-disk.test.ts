@@ -9,9 +9,10 @@ import { snapshot } from '../store/helpers';
 import { expectRefusal, leftovers, tmpfsUnavailable } from './support';
 
 // A full disk, for real: the store lives on a small tmpfs that a filler file has filled up to the last page
-// (or to the last k pages, k = 0, 1, 2, … until the command fits). Where mount is not allowed (an unprivileged
-// container), the same sweep runs through the store's documented test hook MTLS_TEST_FAIL_WRITES=N, which makes
-// every atomic write after the first N fail with ENOSPC after a short write, exactly as a full disk does.
+// (or to the last k pages, k = 0, 1, 2, … until the command fits), so writes fail with ENOSPC or are cut short
+// exactly as on a full disk. Where mount is not allowed (an unprivileged container) those tests are skipped with
+// a note; the sweep through the store's documented test hook MTLS_TEST_FAIL_WRITES=N (every write call after
+// the first N fails with ENOSPC) runs everywhere, and reaches each write point of `revoke` in turn.
 
 beforeAll(requireBuild);
 
