@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { UserInputError } from '../pki';
 import { checkClientTrust } from './client-trust';
 import { Finding, Findings } from './finding';
+import { checkSecretSize } from './secret-size';
 import { checkServerTls } from './server-tls';
 
 /** Defaults shared by the construct, `mtls-pki check`, and the manifest check. */
@@ -52,9 +53,11 @@ export function checkFiles(options: CheckFilesOptions): Finding[] {
   const ca = read(options.clientCa, 'client-ca');
   const crl = read(options.crl, 'crl');
   if (ca !== undefined) {
-    checkClientTrust(findings, { clientCaPem: ca, crlPem: crl }, {
+    const trust = checkClientTrust(findings, { clientCaPem: ca, crlPem: crl }, {
       now, crlMinValidityDays: options.crlMinValidityDays ?? DEFAULT_CRL_MIN_VALIDITY_DAYS, caField: options.clientCa!, crlField: options.crl ?? 'crl',
     });
+    // These two files become the auth-tls Secret, so the Secret size limit applies to them together.
+    checkSecretSize(findings, options.crl ?? options.clientCa!, 'the auth-tls Secret', { 'ca.crt': ca, ...(crl !== undefined ? { 'ca.crl': crl } : {}) }, trust?.crls.reduce((n, c) => n + c.entries.length, 0));
   } else if (crl !== undefined) {
     throw new UserInputError('--crl', 'needs --client-ca too: a CRL is checked against the CA that issued it.');
   }

@@ -39,6 +39,8 @@ export function checkClientTrust(findings: Findings, input: ClientTrustInput, op
     const field = cas.length > 1 ? `${caField} (certificate ${i + 1})` : caField;
     if (!ca.isCa) {
       findings.error('MTLS021', field, `"${ca.subject}" is not a CA certificate (cA is not TRUE); nginx cannot verify clients against it. Give the client CA's certificate (client-ca-cert.pem), not a client certificate.`);
+    } else if (ca.keyUsage && !ca.keyUsage.includes('keyCertSign')) {
+      findings.error('MTLS021', field, `"${ca.subject}" is a CA whose KeyUsage (${ca.keyUsage.join(', ') || 'empty'}) lacks keyCertSign, so OpenSSL refuses every client it issued ("key usage does not include certificate signing"). Re-issue the CA with keyUsage = keyCertSign, cRLSign.`);
     }
     if (now < ca.notBefore.getTime() || now > ca.notAfter.getTime()) {
       findings.error('MTLS022', field, `"${ca.subject}" is valid only from ${ca.notBefore.toISOString()} to ${ca.notAfter.toISOString()}; outside that window nginx rejects every client it issued. Renew the CA.`);

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { UserInputError, validateDnsName } from '../pki';
 import { Findings } from './finding';
 
@@ -36,7 +37,12 @@ export interface IngressSettings {
 export function checkIngressSettings(findings: Findings, s: IngressSettings): void {
   if (s.hosts.length === 0) findings.error('MTLS060', 'host', 'no host is set; mutual TLS is per host (SNI), so give `host` or `hosts`.');
   s.hosts.forEach((host, i) => {
-    findings.read('MTLS060', s.hosts.length > 1 ? `hosts[${i}]` : 'host', () => validateDnsName(host, 'host'));
+    const field = s.hosts.length > 1 ? `hosts[${i}]` : 'host';
+    if (isIP(host)) {
+      findings.error('MTLS060', field, `"${host}" is an IP address; Kubernetes accepts only DNS names as Ingress hosts. Give the DNS name clients use (mTLS needs it for SNI anyway).`);
+      return;
+    }
+    findings.read('MTLS060', field, () => validateDnsName(host, 'host'));
   });
   if (new Set(s.hosts).size !== s.hosts.length) findings.error('MTLS060', 'hosts', `lists a host twice (${s.hosts.join(', ')}); list each once.`);
 

@@ -149,13 +149,13 @@ export class PkiStore {
    * Revokes one certificate, by CN, serial or PEM (see revoke.ts for several certificates sharing a CN),
    * and publishes the new CRL. Revoking a revoked certificate returns its existing record unchanged.
    */
-  async revoke(target: RevokeTarget, reason?: RevocationReason, now = new Date()): Promise<RevocationRecord> {
+  /** Revokes one certificate and publishes the CRLs, returning them as written under the same lock. */
+  async revoke(target: RevokeTarget, reason?: RevocationReason, now = new Date()): Promise<RevocationRecord & { readonly crls: readonly CrlStatus[] }> {
     return this.mutate(now, async (ctx) => {
       const [first] = resolveTargets(this.dir, ctx.state, target, 'one');
       const { record } = recordRevocation(ctx.state, first, reason, now);
       ctx.commit();
-      await maintainCrls(ctx);
-      return record;
+      return { ...record, crls: await maintainCrls(ctx) };
     });
   }
 

@@ -112,3 +112,10 @@ describe('every check code fires on a real bad input, with a message that names 
     expect(seedFixture('server-cert-chain.pem')).toContain('BEGIN CERTIFICATE');
   });
 });
+
+describe('checks added from the hardening review', () => {
+  test('MTLS060: an IP address as the Ingress host (Kubernetes rejects it)', () => {
+    const finding = seedChart(props({ host: '10.0.0.1' })).mtls.findings.find((f) => f.code === 'MTLS060');
+    expect(finding?.message).toMatch(/"10\.0\.0\.1" is an IP address; Kubernetes accepts only DNS names/);
+  });
+});

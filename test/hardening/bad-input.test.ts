@@ -274,10 +274,9 @@ describe('the bad-input corpus through the construct: synth fails with the findi
     expect(snapshot(root)).toEqual(before);
   });
 
-  // Known gap (reported): the checks do not look at keyUsage, so a client CA without keyCertSign passes `check`
-  // and synth, and nginx then rejects every client. import-openssl and gencrl refuse it (cases above).
-  test.failing('a client CA without keyCertSign fails synth (known gap: passes today)', () => {
-    expect(() => synth({}, { clientCa: 'no-certsign-ca.pem', crl: null }).synth()).toThrow(/keyCertSign/);
+  // OpenSSL rejects every client of a CA whose KeyUsage lacks keyCertSign; MTLS021 refuses it at synth.
+  test('a client CA without keyCertSign fails synth', () => {
+    expect(() => synth({}, { clientCa: 'no-certsign-ca.pem', crl: null }).synth()).toThrow(/MTLS021 error clientCaPem: .*lacks keyCertSign/);
   });
 });
 

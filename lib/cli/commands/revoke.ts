@@ -42,8 +42,8 @@ Reasons: ${Object.keys(REVOCATION_REASONS).join(', ')}.`,
     const already = before.certificates.some((c) => c.issuer === record.issuer && c.serialHex === record.serialHex && c.status === 'revoked');
     const { out } = ctx;
     ctx.io.stdout.write(`${already ? out.dim('already revoked') : out.red('revoked')} ${record.commonName ?? ''} serial ${record.serialHex} (${record.issuer}) at ${minute(record.revokedAt)}${record.reason ? `, reason ${record.reason}` : ''}\n`);
-    const after = await store.list();
-    for (const crl of after.crls.filter((c) => c.ca === record.issuer || c.ca !== 'server-ca')) {
+    // The CRLs as this revoke wrote them, under its lock: a concurrent revoke may already have published newer ones.
+    for (const crl of record.crls.filter((c) => c.ca === record.issuer || c.ca !== 'server-ca')) {
       ctx.io.stdout.write(`  CRL ${join(ctx.dir, crl.file)}: #${crl.number}, ${crl.entries} revoked, next update ${minute(crl.nextUpdate)}\n`);
     }
     if (record.issuer !== 'server-ca') {
