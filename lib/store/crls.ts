@@ -1,4 +1,4 @@
-import { buildCrl, CertificateAuthority, CertificateFacts, CrlFacts, isCrlSignedBy, readCrls, RevokedEntry } from '../pki';
+import { buildCrl, CertificateAuthority, CertificateFacts, CrlFacts, inspectCertificate, isCrlSignedBy, readCrls, RevokedEntry, UserInputError } from '../pki';
 import { PUBLIC_FILE_MODE, readFileIfExists, writeInStore } from './atomic-write';
 import { absolute, CaId, layout } from './layout';
 import { RevocationRecord, StoreState } from './state';
@@ -63,6 +63,13 @@ export function readCurrentCrl(dir: string, ca: CertificateFacts, caId: CaId): {
   }
 }
 
+function caCertificateFacts(dir: string, caId: CaId): CertificateFacts {
+  const path = layout.caCert(caId);
+  const pem = readFileIfExists(absolute(dir, path));
+  if (!pem) throw new UserInputError(path, `is missing from the store in "${dir}"; restore it from a backup (store.json still names this CA).`);
+  return inspectCertificate(pem.toString('utf8'), path);
+}
+
 function maxBigint(...values: (bigint | undefined)[]): bigint {
   return values.reduce<bigint>((m, v) => (v !== undefined && v > m ? v : m), 0n);
 }
@@ -73,9 +80,11 @@ function maxDate(...values: (Date | undefined)[]): Date {
 
 async function maintainOne(ctx: CrlContext, caId: CaId, force: boolean): Promise<CrlStatus> {
   const { state, now } = ctx;
-  const ca = await ctx.loadCa(caId);
   const file = layout.crl(caId);
-  const current = readCurrentCrl(ctx.dir, ca.facts, caId);
+  // Only the CA certificate is needed to judge the current CRL; the key is imported only to sign a new one,
+  // which keeps a warm synth (nothing to sign) from paying for a WebCrypto key import per CA.
+  const caFacts = caCertificateFacts(ctx.dir, caId);
+  const current = readCurrentCrl(ctx.dir, caFacts, caId);
   const wanted = entriesOf(state, caId);
   const record = state.crls[caId];
 
@@ -89,7 +98,8 @@ async function maintainOne(ctx: CrlContext, caId: CaId, force: boolean): Promise
   if (!reason && current.facts) {
     return { ca: caId, file, number: current.facts.crlNumber ?? 0n, thisUpdate: current.facts.thisUpdate, nextUpdate: current.facts.nextUpdate!, entries: current.facts.entries.length, changed: false };
   }
-  if (current.damaged) ctx.warn(`${file} was not a CRL signed by ${ca.facts.subject}; replacing it.`);
+  if (current.damaged) ctx.warn(`${file} was not a CRL signed by ${caFacts.subject}; replacing it.`);
+  const ca = await ctx.loadCa(caId);
 
   const number = maxBigint(record ? BigInt(record.number) : undefined, current.facts?.crlNumber) + 1n;
   const thisUpdate = seconds(now);

@@ -101,6 +101,7 @@ export async function applySpec(ctx: IssueContext, spec: PkiSpec): Promise<void>
   state.settings = settingsFor(state, spec);
   const keyDefault = state.settings.keyAlgorithm ?? DEFAULT_KEY_ALGORITHM;
 
+  prefetchKeys(ctx, spec, keyDefault);
   await ensureCa(ctx, 'server-ca', { commonName: spec.serverCa?.commonName ?? DEFAULT_SERVER_CA_CN, explicit: !!spec.serverCa, keyAlgorithm: spec.serverCa?.keyAlgorithm ?? keyDefault, field: 'serverCa.commonName' });
   await ensureCa(ctx, 'client-ca', { commonName: spec.clientCa?.commonName ?? DEFAULT_CLIENT_CA_CN, explicit: !!spec.clientCa, keyAlgorithm: spec.clientCa?.keyAlgorithm ?? keyDefault, field: 'clientCa.commonName' });
   const intermediate = spec.clientCa?.intermediate;
@@ -110,16 +111,8 @@ export async function applySpec(ctx: IssueContext, spec: PkiSpec): Promise<void>
 
   for (const s of spec.servers ?? []) await ensureServer(ctx, s.name, s.names, { keyAlgorithm: s.keyAlgorithm ?? keyDefault, validityDays: s.validityDays });
 
-  const revokedCns = new Set((spec.revoked ?? []).flatMap((r) => (r.commonName !== undefined ? [r.commonName] : [])));
   for (const c of spec.clients ?? []) {
-    const wantedSans = (c.altNames ?? []).map((n, i) => sanText(inferSubjectAltName(n, `altNames[${i}]`)));
-    const existing = state.certificates.filter((x) => x.kind === 'client' && x.commonName === c.commonName);
-    // A client the spec also revokes needs one certificate of any status (it is issued once, then revoked);
-    // any other client needs a usable one with the wanted names.
-    const satisfied = revokedCns.has(c.commonName)
-      ? existing.length > 0
-      : existing.some((x) => isUsable(state, x, now) && sameSet(x.subjectAltNames, wantedSans));
-    if (!satisfied) await issueClient(ctx, c.commonName, c.altNames ?? [], { keyAlgorithm: c.keyAlgorithm ?? keyDefault, validityDays: c.validityDays });
+    if (!clientSatisfied(state, spec, c, now)) await issueClient(ctx, c.commonName, c.altNames ?? [], { keyAlgorithm: c.keyAlgorithm ?? keyDefault, validityDays: c.validityDays });
   }
 
   (spec.revoked ?? []).forEach((r, i) => {
@@ -141,10 +134,40 @@ function checkRevokedTargets(state: StoreState, spec: PkiSpec): void {
 
 /** Reuses the current certificate `name` when it has exactly these SANs and 30+ days left; else issues anew. */
 export async function ensureServer(ctx: IssueContext, name: string, names: readonly string[], wish: { keyAlgorithm: KeyAlgorithm; validityDays?: number }, force = false): Promise<{ record: CertificateRecord; created: boolean }> {
-  const wanted = names.map((n, i) => sanText(inferSubjectAltName(n, `names[${i}]`)));
-  const current = currentServer(ctx.state, name);
-  const fresh = current && !revocationOf(ctx.state, current.issuer, current.serialHex)
-    && Date.parse(current.notAfter) - ctx.now.getTime() > SERVER_RENEW_BEFORE_DAYS * DAY_MS;
-  if (!force && current && fresh && sameSet(current.subjectAltNames, wanted)) return { record: current, created: false };
+  const current = force ? undefined : reusableServer(ctx.state, ctx.now, name, names);
+  if (current) return { record: current, created: false };
   return { record: await issueServer(ctx, name, names, wish), created: true };
+}
+
+/** The current server certificate `name` when it has exactly these SANs, is not revoked and has 30+ days left. */
+function reusableServer(state: StoreState, now: Date, name: string, names: readonly string[]): CertificateRecord | undefined {
+  const wanted = names.map((n, i) => sanText(inferSubjectAltName(n, `names[${i}]`)));
+  const current = currentServer(state, name);
+  const fresh = current && !revocationOf(state, current.issuer, current.serialHex)
+    && Date.parse(current.notAfter) - now.getTime() > SERVER_RENEW_BEFORE_DAYS * DAY_MS;
+  return current && fresh && sameSet(current.subjectAltNames, wanted) ? current : undefined;
+}
+
+/**
+ * A client the spec also revokes needs one certificate of any status (it is issued once, then revoked); any
+ * other client needs a usable one with the wanted names.
+ */
+function clientSatisfied(state: StoreState, spec: PkiSpec, c: NonNullable<PkiSpec['clients']>[number], now: Date): boolean {
+  const wantedSans = (c.altNames ?? []).map((n, i) => sanText(inferSubjectAltName(n, `altNames[${i}]`)));
+  const existing = state.certificates.filter((x) => x.kind === 'client' && x.commonName === c.commonName);
+  const revokedBySpec = (spec.revoked ?? []).some((r) => r.commonName === c.commonName);
+  return revokedBySpec ? existing.length > 0 : existing.some((x) => isUsable(state, x, now) && sameSet(x.subjectAltNames, wantedSans));
+}
+
+/** Starts generating, in parallel, one key for everything `applySpec` is about to create (nothing on a warm store). */
+function prefetchKeys(ctx: IssueContext, spec: PkiSpec, keyDefault: KeyAlgorithm): void {
+  const { state, now, keys } = ctx;
+  if (!keys) return;
+  const wanted: KeyAlgorithm[] = [];
+  if (!state.cas['server-ca']) wanted.push(spec.serverCa?.keyAlgorithm ?? keyDefault);
+  if (!state.cas['client-ca']) wanted.push(spec.clientCa?.keyAlgorithm ?? keyDefault);
+  if (spec.clientCa?.intermediate && !state.cas['client-intermediate-ca']) wanted.push(spec.clientCa.keyAlgorithm ?? keyDefault);
+  for (const s of spec.servers ?? []) if (!reusableServer(state, now, s.name, s.names)) wanted.push(s.keyAlgorithm ?? keyDefault);
+  for (const c of spec.clients ?? []) if (!clientSatisfied(state, spec, c, now)) wanted.push(c.keyAlgorithm ?? keyDefault);
+  for (const algorithm of new Set(wanted)) keys.prefetch(algorithm, wanted.filter((a) => a === algorithm).length);
 }

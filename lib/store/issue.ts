@@ -3,6 +3,7 @@ import {
   issueClientCertificate, issueServerCertificate, KeyAlgorithm, loadCertificateAuthority, SubjectAltName, UserInputError,
 } from '../pki';
 import { PUBLIC_FILE_MODE, readFileIfExists, SECRET_FILE_MODE, writeInStore } from './atomic-write';
+import { KeyPool } from './key-pool';
 import { absolute, CaId, layout } from './layout';
 import { CaRecord, CertificateRecord, StoreState } from './state';
 
@@ -18,7 +19,11 @@ export interface IssueContext {
   readonly warn: (message: string) => void;
   /** Called around slow work (RSA key generation) so the CLI can show progress. */
   readonly progress?: <T>(label: string, work: () => Promise<T>) => Promise<T>;
+  /** Keys generated ahead in parallel; without it each key is generated when needed. */
+  readonly keys?: KeyPool;
 }
+
+const keyFor = (ctx: IssueContext, algorithm: KeyAlgorithm) => (ctx.keys ? ctx.keys.take(algorithm) : undefined);
 
 const FIVE_MINUTES = 5 * 60_000;
 /** Certificates start five minutes before `now`, to allow for clocks that run a little behind. */
@@ -100,8 +105,8 @@ export async function ensureCa(ctx: IssueContext, id: CaId, wish: CaWish): Promi
       // Not a usable pair: an interrupted run's leftovers, never referenced by store.json; replaced below.
     }
   }
-  const options = { commonName: wish.commonName, keyAlgorithm: wish.keyAlgorithm, notBefore: notBeforeFor(ctx.now) };
   const make = async () => {
+    const options = { commonName: wish.commonName, keyAlgorithm: wish.keyAlgorithm, keyPair: await keyFor(ctx, wish.keyAlgorithm), notBefore: notBeforeFor(ctx.now) };
     if (!wish.issuer) return createRootCa(options);
     const issuer = await ctx.loadCa(wish.issuer);
     return issueWithUniqueSerial(serialsUsedBy(ctx.state, wish.issuer), () => createIntermediateCa(issuer, options));
@@ -153,7 +158,7 @@ export interface LeafWish {
 export async function issueServer(ctx: IssueContext, name: string, names: readonly string[], wish: LeafWish): Promise<CertificateRecord> {
   const ca = await ctx.loadCa('server-ca');
   const issued = await withProgress(ctx, wish.keyAlgorithm, name, () => issueWithUniqueSerial(serialsUsedBy(ctx.state, 'server-ca'),
-    () => issueServerCertificate(ca, { names, keyAlgorithm: wish.keyAlgorithm, validityDays: wish.validityDays, notBefore: notBeforeFor(ctx.now) })));
+    async () => issueServerCertificate(ca, { names, keyAlgorithm: wish.keyAlgorithm, keyPair: await keyFor(ctx, wish.keyAlgorithm), validityDays: wish.validityDays, notBefore: notBeforeFor(ctx.now) })));
   const serial = issued.facts.serialHex;
   const files = { cert: layout.serverCert(name, serial), key: layout.serverKey(name, serial), chain: layout.serverChain(name, serial) };
   writeInStore(ctx.dir, files.key, issued.privateKeyPem, SECRET_FILE_MODE);
@@ -175,7 +180,7 @@ export async function issueClient(ctx: IssueContext, commonName: string, altName
   const issuerId = clientIssuer(ctx.state);
   const ca = await ctx.loadCa(issuerId);
   const issued = await withProgress(ctx, wish.keyAlgorithm, commonName, () => issueWithUniqueSerial(serialsUsedBy(ctx.state, issuerId),
-    () => issueClientCertificate(ca, { commonName, altNames, keyAlgorithm: wish.keyAlgorithm, validityDays: wish.validityDays, notBefore: notBeforeFor(ctx.now) })));
+    async () => issueClientCertificate(ca, { commonName, altNames, keyAlgorithm: wish.keyAlgorithm, keyPair: await keyFor(ctx, wish.keyAlgorithm), validityDays: wish.validityDays, notBefore: notBeforeFor(ctx.now) })));
   const serial = issued.facts.serialHex;
   const files = { cert: layout.clientCert(commonName, serial), key: layout.clientKey(commonName, serial) };
   writeInStore(ctx.dir, files.key, issued.privateKeyPem, SECRET_FILE_MODE);

@@ -8,6 +8,7 @@ import { CrlStatus, maintainCrls, pruneRevocations } from './crls';
 import { applySpec, ensureServer, isUsable, PkiSpec, validateSpec } from './ensure';
 import { ImportOpensslOptions, ImportResult, importOpensslInto, loadImportedCa, readIndex } from './import-openssl';
 import { issueClient, IssueContext, sanText } from './issue';
+import { KeyPool } from './key-pool';
 import { absolute, CA_IDS, CaId, layout, STATE_FILE } from './layout';
 import { listingOf, StoreListing } from './listing';
 import { isPidAlive, LockOptions, withLock } from './lock';
@@ -104,7 +105,7 @@ export class PkiStore {
         if (!cache.has(id)) cache.set(id, this.loadCa(state, id));
         return cache.get(id)!;
       };
-      const ctx = { dir: this.dir, state, now, loadCa, warn: (m: string) => this.warn(m), progress: this.options.progress, commit: () => void writeState(this.dir, state) };
+      const ctx = { dir: this.dir, state, now, loadCa, warn: (m: string) => this.warn(m), progress: this.options.progress, keys: new KeyPool(), commit: () => void writeState(this.dir, state) };
       const result = await fn(ctx);
       writeState(this.dir, state);
       const bundle = trustBundle(this.dir, state);
