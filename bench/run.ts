@@ -14,8 +14,8 @@ import { dirname, join } from 'node:path';
 import { readCrls } from '../lib/pki/crl';
 import { prepareInputs, SizeInputs } from './inputs';
 import { formatProfile, summarizeProfile } from './profile';
+import { alternate, hasGnuTime, measure, Run, TIME } from './timing';
 
-interface Run { ms: number; rssMiB?: number }
 export interface Row {
   task: 'gencrl' | 'check';
   size: number;
@@ -41,46 +41,11 @@ function option(args: string[], name: string): string | undefined {
   return i === -1 ? undefined : args[i + 1];
 }
 
-const TIME = '/usr/bin/time';
-const hasGnuTime = existsSync(TIME) && spawnSync(TIME, ['-v', 'true'], { encoding: 'utf8' }).stderr.includes('Maximum resident set size');
-
-function measure(argv: string[], accept: (status: number) => boolean): Run {
-  const full = hasGnuTime ? [TIME, '-v', ...argv] : argv;
-  const start = process.hrtime.bigint();
-  const r = spawnSync(full[0], full.slice(1), { encoding: 'utf8', maxBuffer: 64 << 20 });
-  const ms = Number(process.hrtime.bigint() - start) / 1e6;
-  if (r.error || !accept(r.status ?? -1)) throw new Error(`${argv.join(' ')} failed (${r.status}): ${r.error?.message ?? ''}${r.stdout}${r.stderr}`);
-  const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr ?? '');
-  return { ms, rssMiB: rss ? Number(rss[1]) / 1024 : undefined };
-}
-
-function stats(runs: Run[]): Pick<Row, 'minMs' | 'medianMs' | 'maxMs' | 'peakRssMiB'> {
-  const ms = runs.map((r) => r.ms).sort((a, b) => a - b);
-  const mid = Math.floor(ms.length / 2);
-  const rss = runs.map((r) => r.rssMiB).filter((x): x is number => x !== undefined);
-  return { minMs: ms[0], medianMs: ms.length % 2 ? ms[mid] : (ms[mid - 1] + ms[mid]) / 2, maxMs: ms[ms.length - 1], peakRssMiB: rss.length ? Math.max(...rss) : undefined };
-}
-
-/** Runs `ours` and `theirs` alternately (after one untimed warm-up each), `runs` times each. */
 function pair(task: Row['task'], size: number, runs: number, ours: () => Run, theirs: () => Run): Row[] {
-  ours();
-  theirs();
-  const a: Run[] = [];
-  const b: Run[] = [];
-  for (let i = 0; i < runs; i++) {
-    if (i % 2 === 0) {
-      a.push(ours());
-      b.push(theirs());
-    } else {
-      b.push(theirs());
-      a.push(ours());
-    }
-  }
-  const o = stats(a);
-  const t = stats(b);
+  const r = alternate(runs, ours, theirs);
   return [
-    { task, size, tool: 'ours', runs, ...o, ratio: o.medianMs / t.medianMs },
-    { task, size, tool: 'openssl', runs, ...t },
+    { task, size, tool: 'ours', runs, ...r.ours, ratio: r.ratio },
+    { task, size, tool: 'openssl', runs, ...r.theirs },
   ];
 }
 
