@@ -30,3 +30,17 @@ describe('bench --smoke', () => {
     expect(saved.rows.every((row) => row.medianMs > 0)).toBe(true);
   }, 120_000);
 });
+
+describe('bench/synth --smoke', () => {
+  test('times the warm example against the bare app and the cold EC P-256 PKI work', () => {
+    const synth = join(root, 'build', 'bench', 'synth.js');
+    if (!existsSync(synth)) throw new Error(`${synth} is missing: run \`npm run build\` first (npm test does).`);
+    const r = spawnSync(process.execPath, [synth, '--smoke'], { cwd: root, encoding: 'utf8', timeout: 110_000 });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^\| warm synth: tsx main\.ts .*\| [\d.]+ \| [\d.]+× \|$/m);
+    expect(r.stdout).toMatch(/^\| warm synth: tsx bench\/bare-app\.ts .*\| [\d.]+ \|  \|$/m);
+    expect(r.stdout).toMatch(/^(MET |MISS) {2}warm synth ≤ 1\.2× the bare app: [\d.]+×$/m);
+    expect(r.stdout).toMatch(/^\| PKI work only, cold, EC P-256 \(in process\) \| [\d.]+ \| [\d.]+ \|/m);
+  }, 120_000);
+});
