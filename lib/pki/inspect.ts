@@ -69,8 +69,24 @@ export function isWeakSignatureAlgorithm(name: string): boolean {
 
 const EKU_NAMES: Record<string, string> = { [OID.serverAuth]: 'serverAuth', [OID.clientAuth]: 'clientAuth' };
 
+// The same certificate is usually read several times in one synth (the store, then the construct's checks,
+// then verification), so facts are kept by DER. Facts are immutable and computed from the bytes alone, so a
+// cached entry is exactly what a fresh parse would return; the bound keeps hostile input from growing it.
+const FACTS_CACHE_LIMIT = 256;
+const factsCache = new Map<string, CertificateFacts>();
+
 /** Parses one DER certificate. Throws a UserInputError naming `source` when it is not one. */
 export function inspectCertificateDer(der: Uint8Array, source = 'certificate'): CertificateFacts {
+  const key = Buffer.from(der.buffer, der.byteOffset, der.byteLength).toString('base64');
+  const cached = factsCache.get(key);
+  if (cached) return cached;
+  const facts = parseCertificateDer(der, source);
+  if (factsCache.size >= FACTS_CACHE_LIMIT) factsCache.delete(factsCache.keys().next().value!);
+  factsCache.set(key, facts);
+  return facts;
+}
+
+function parseCertificateDer(der: Uint8Array, source: string): CertificateFacts {
   let cert: pkijs.Certificate;
   try {
     const asn1 = asn1js.fromBER(toArrayBuffer(der));
