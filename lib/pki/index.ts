@@ -7,5 +7,10 @@ export * from './certificate';
 // rememberX509 stays internal: it is how inspect.ts shares its node:crypto parse with verify.ts.
 export { coversHost, isIssuedBy, isSignedBy, keyMatchesCertificate, publicKeyOf } from './verify';
 export { KeyUsageName } from './asn1';
-export * from './crl';
+// The CRL internals (the pkijs reference builder, the lean signing step, extension objects, parser budgets)
+// stay out of the package API; tests import them from './crl' directly.
+export {
+  REVOCATION_REASONS, RevocationReason, parseRevocationReason, RevokedEntry, CrlOptions, BuiltCrl, buildCrl,
+  CrlFacts, parseCrlDer, readCrls, isCrlSignedBy, serialToBytes,
+} from './crl';
 export * from './pkcs12';

@@ -1,4 +1,5 @@
-import { buildCrl, buildCrlWithPkijs, createRootCa, CrlOptions, isCrlSignedBy, parseCrlDer, readCrls, RevokedEntry, UserInputError } from '../../lib/pki';
+import { createRootCa, UserInputError } from '../../lib/pki';
+import { buildCrl, buildCrlWithPkijs, CrlOptions, isCrlSignedBy, parseCrlDer, readCrls, RevokedEntry } from '../../lib/pki/crl';
 import { openssl, scratchDir } from '../support/openssl';
 
 // The lean path (der.ts + node:crypto) must write exactly what the pkijs path writes. RSA PKCS#1 v1.5
