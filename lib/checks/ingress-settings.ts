@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { UserInputError, validateDnsName } from '../pki';
+import { validateDnsName } from '../pki';
 import { Findings } from './finding';
 
 export const VERIFY_CLIENT_VALUES = ['on', 'off', 'optional', 'optional_no_ca'] as const;
@@ -95,10 +95,4 @@ export function checkIngressSettings(findings: Findings, s: IngressSettings): vo
       findings.error('MTLS055', `annotations["${key}"]`, 'is set by this construct from its props; set the matching prop (verifyClient, verifyDepth, errorPage, matchCn, passCertificateToUpstream) instead.');
     }
   }
-}
-
-/** Throws a UserInputError for a value that is not in `allowed`; for parsing CLI flags with the same rules. */
-export function requireOneOf<T extends string>(value: string, allowed: readonly T[], field: string): T {
-  if ((allowed as readonly string[]).includes(value)) return value as T;
-  throw new UserInputError(field, `"${value}" is not one of ${allowed.join(', ')}.`);
 }
