@@ -40,7 +40,7 @@ function run(parse: (text: string) => unknown, text: string, outcome: Outcome, r
 }
 
 describe(`fuzzing the parsers with ${COUNT} mutated inputs each (seed ${SEED})`, () => {
-  test.each(targets)('$name: only clear user errors, no crash, no hang, bounded memory', ({ label, base, parse }) => {
+  test.each(targets)('$name: only clear user errors, no crash, no hang, bounded memory', ({ name, label, base, parse }) => {
     const mutator = new Mutator(SEED);
     const outcome: Outcome = { accepted: 0, refused: 0, crashes: [], slowest: 0 };
     const rssBefore = process.memoryUsage().rss;
@@ -58,7 +58,7 @@ describe(`fuzzing the parsers with ${COUNT} mutated inputs each (seed ${SEED})`,
     expect(outcome.slowest).toBeLessThan(PER_INPUT_LIMIT_MS);
     expect(rssGrowthMiB).toBeLessThan(256);
     expect(outcome.refused).toBeGreaterThan(COUNT / 4); // the mutator really produces bad input
-    process.stdout.write(`fuzz ${label}: ${COUNT + 2} inputs, ${outcome.accepted} accepted, ${outcome.refused} refused with a user error, 0 crashes, slowest ${outcome.slowest.toFixed(1)} ms, RSS +${rssGrowthMiB.toFixed(0)} MiB\n`);
+    process.stdout.write(`fuzz ${name}: ${COUNT + 2} inputs, ${outcome.accepted} accepted, ${outcome.refused} refused with a user error, 0 crashes, slowest ${outcome.slowest.toFixed(1)} ms, RSS +${rssGrowthMiB.toFixed(0)} MiB\n`);
   });
 
   test('decodePem names the block and the reason', () => {
