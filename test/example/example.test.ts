@@ -90,3 +90,47 @@ describe('the example app (main.ts) reproduces the seed from its PKI store', () 
     });
   });
 });
+
+describe('`npx cdk8s synth` (the cdk8s CLI, through cdk8s.yaml) works as the README says', () => {
+  test('it writes the same objects, offline with --no-check-upgrade', () => {
+    const tmp = scratchDir('mtls-cdk8s-cli-');
+    try {
+      const env = { ...process.env, MTLS_PKI_DIR: join(tmp.dir, 'pki') };
+      delete env.CDK8S_OUTDIR;
+      const out = execFileSync(join(root, 'node_modules', '.bin', 'cdk8s'), ['synth', '--no-check-upgrade', '--output', join(tmp.dir, 'dist')], { cwd: root, env, encoding: 'utf8', stdio: 'pipe' });
+      expect(out).toMatch(/mtls-example\.k8s\.yaml/);
+      const kinds = loadManifests(join(tmp.dir, 'dist')).map((o) => `${o.kind}/${o.metadata.name}`).sort();
+      expect(kinds).toEqual(['Deployment/nginx-test', 'Ingress/mtls-test-ingress', 'Secret/mtls-client-ca-secret', 'Secret/mtls-server-secret', 'Service/nginx-test']);
+      expect(statSync(join(tmp.dir, 'pki')).mode & 0o777).toBe(0o700);
+    } finally {
+      tmp.cleanup();
+    }
+  });
+});
+
+describe('`npm run synth` with a broken input', () => {
+  test('exits 1 with every finding on stderr, no stack trace, and leaves dist/ as it was', () => {
+    const tmp = scratchDir('mtls-example-broken-');
+    try {
+      synthExample(tmp.dir);
+      const dist = snapshotTree(join(tmp.dir, 'dist'));
+      // The seed's second error, made by hand: the chain file loses its CA certificate.
+      const servers = join(tmp.dir, 'pki', 'servers');
+      const chainFile = join(servers, readdirSync(servers).find((f) => f.endsWith('.chain.pem'))!);
+      const chain = readFileSync(chainFile, 'utf8');
+      require('node:fs').writeFileSync(chainFile, chain.slice(0, chain.indexOf('-----END CERTIFICATE-----') + 26));
+      let failure: { status: number; stderr: string } | undefined;
+      try {
+        synthExample(tmp.dir);
+      } catch (e) {
+        failure = e as { status: number; stderr: string };
+      }
+      expect(failure?.status).toBe(1);
+      expect(String(failure?.stderr)).toMatch(/MTLS002 error serverTls\.certificateChainPem: the chain is incomplete/);
+      expect(String(failure?.stderr)).not.toMatch(/^\s+at /m);
+      expect(snapshotTree(join(tmp.dir, 'dist'))).toEqual(dist);
+    } finally {
+      tmp.cleanup();
+    }
+  });
+});
