@@ -95,7 +95,7 @@ describe('`npx cdk8s synth` (the cdk8s CLI, through cdk8s.yaml) works as the REA
   test('it writes the same objects, offline with --no-check-upgrade', () => {
     const tmp = scratchDir('mtls-cdk8s-cli-');
     try {
-      const env = { ...process.env, MTLS_PKI_DIR: join(tmp.dir, 'pki') };
+      const env: NodeJS.ProcessEnv = { ...process.env, MTLS_PKI_DIR: join(tmp.dir, 'pki') };
       delete env.CDK8S_OUTDIR;
       const out = execFileSync(join(root, 'node_modules', '.bin', 'cdk8s'), ['synth', '--no-check-upgrade', '--output', join(tmp.dir, 'dist')], { cwd: root, env, encoding: 'utf8', stdio: 'pipe' });
       expect(out).toMatch(/mtls-example\.k8s\.yaml/);
