@@ -27,7 +27,9 @@ export interface CheckFilesOptions {
 /** Reads a file for a check; a missing or unreadable file is a UserInputError naming the path. */
 export function readInputFile(path: string, field: string): string {
   try {
-    return readFileSync(path, 'latin1').includes('-----BEGIN') ? readFileSync(path, 'utf8') : readFileSync(path, 'latin1');
+    // PEM is decoded as UTF-8; anything else (DER) keeps its bytes as latin1, so the checks can say it is DER.
+    const bytes = readFileSync(path);
+    return bytes.includes('-----BEGIN') ? bytes.toString('utf8') : bytes.toString('latin1');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     throw new UserInputError(field, code === 'ENOENT' ? `file "${path}" does not exist.` : code === 'EISDIR' ? `"${path}" is a directory; give a file.` : `cannot read "${path}" (${code ?? (e as Error).message}).`);

@@ -3,6 +3,7 @@ import {
   issueClientCertificate, issueServerCertificate, KeyAlgorithm, loadCertificateAuthority, SubjectAltName, UserInputError,
 } from '../pki';
 import { PUBLIC_FILE_MODE, readFileIfExists, SECRET_FILE_MODE, writeInStore } from './atomic-write';
+import { CrlContext } from './crls';
 import { KeyPool } from './key-pool';
 import { absolute, CaId, layout } from './layout';
 import { CaRecord, CertificateRecord, StoreState } from './state';
@@ -11,12 +12,8 @@ import { CaRecord, CertificateRecord, StoreState } from './state';
 // record in the state, which the caller saves. A run killed before the state is saved leaves only unreferenced
 // files behind; they are never read, and the CA files are adopted on the next run when they form a valid pair.
 
-export interface IssueContext {
-  readonly dir: string;
-  readonly state: StoreState;
-  readonly now: Date;
-  readonly loadCa: (ca: CaId) => Promise<CertificateAuthority>;
-  readonly warn: (message: string) => void;
+/** What issuing needs beyond what CRL maintenance needs (the store passes one context to both). */
+export interface IssueContext extends CrlContext {
   /** Called around slow work (RSA key generation) so the CLI can show progress. */
   readonly progress?: <T>(label: string, work: () => Promise<T>) => Promise<T>;
   /** Keys generated ahead in parallel; without it each key is generated when needed. */

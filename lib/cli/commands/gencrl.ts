@@ -24,6 +24,13 @@ export function crlNumberPath(explicit: string | undefined, indexPath: string): 
   return existsSync(beside) ? beside : undefined;
 }
 
+/** The files of an openssl CA directory, as gencrl and import-openssl both take them. */
+export const OPENSSL_CA_FILE_OPTIONS = {
+  index: { type: 'string', value: 'FILE', help: 'openssl\'s index.txt' },
+  'ca-cert': { type: 'string', value: 'FILE', help: 'the CA certificate (PEM)' },
+  'ca-key': { type: 'string', value: 'FILE', help: 'the CA private key (PEM, unencrypted)' },
+} as const;
+
 export const gencrl: Command = {
   name: 'gencrl',
   summary: 'Make a CRL from an existing openssl CA database: a drop-in for `openssl ca -gencrl`, with no openssl.cnf needed.',
@@ -35,9 +42,7 @@ Without a crlnumber file the CRL number is the current Unix time, which also onl
 Does not use the PKI store.`,
   examples: ['mtls-pki gencrl --index /etc/pki/CA/index.txt --ca-cert client-ca-cert.pem --ca-key client-ca-key.pem --out client-ca.crl --days 90'],
   options: {
-    index: { type: 'string', value: 'FILE', help: 'openssl\'s index.txt' },
-    'ca-cert': { type: 'string', value: 'FILE', help: 'the CA certificate (PEM)' },
-    'ca-key': { type: 'string', value: 'FILE', help: 'the CA private key (PEM, unencrypted)' },
+    ...OPENSSL_CA_FILE_OPTIONS,
     out: { type: 'string', value: 'FILE', help: 'where to write the CRL (PEM)' },
     days: { type: 'string', value: 'N', help: 'days until nextUpdate (openssl\'s -crldays; default: 90)' },
     crldays: { type: 'string', value: 'N', aliasOf: 'days', help: '' },

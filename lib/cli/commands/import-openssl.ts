@@ -3,7 +3,7 @@ import { parseCrlNumber } from '../../pki/openssl-index';
 import { UsageError } from '../args';
 import { Command, minute } from '../command';
 import { EXIT } from '../output';
-import { crlNumberPath, readInput } from './gencrl';
+import { crlNumberPath, OPENSSL_CA_FILE_OPTIONS, readInput } from './gencrl';
 
 export const importOpenssl: Command = {
   name: 'import-openssl',
@@ -16,9 +16,7 @@ with their dates and reasons, and the store's first CRL takes the number in the 
 same CA again adds only what is new. The openssl files are not changed.`,
   examples: ['mtls-pki import-openssl --dir pki --index /etc/pki/CA/index.txt --ca-cert client-ca-cert.pem --ca-key client-ca-key.pem --crlnumber /etc/pki/CA/crlnumber'],
   options: {
-    index: { type: 'string', value: 'FILE', help: 'openssl\'s index.txt' },
-    'ca-cert': { type: 'string', value: 'FILE', help: 'the CA certificate (PEM)' },
-    'ca-key': { type: 'string', value: 'FILE', help: 'the CA private key (PEM, unencrypted)' },
+    ...OPENSSL_CA_FILE_OPTIONS,
     crlnumber: { type: 'string', value: 'FILE', help: 'the crlnumber file (default: crlnumber next to index.txt, if any)' },
     as: { type: 'string', value: 'ROLE', help: 'client (default) or server: which CA of the store this becomes' },
   },
