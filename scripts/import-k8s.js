@@ -27,7 +27,14 @@ if (process.env.MTLS_OFFLINE_SCHEMA) {
   return;
 }
 
-const schema = path.resolve(process.argv[2] || path.join(__dirname, '..', '..', 'shared', 'k8s-schema', `v${K8S_VERSION}`, '_definitions.json'));
+const { sharedPath } = require('./shared-dir');
+let schema;
+try {
+  schema = path.resolve(process.argv[2] || sharedPath('k8s-schema', `v${K8S_VERSION}`, '_definitions.json'));
+} catch (e) {
+  console.error(`${e.message}, or pass the path to the Kubernetes ${K8S_VERSION} _definitions.json as the first argument.`);
+  process.exit(2);
+}
 if (!fs.existsSync(schema)) {
   console.error(`schema not found: ${schema}\nPass the path to the Kubernetes ${K8S_VERSION} _definitions.json as the first argument.`);
   process.exit(2);
