@@ -4,6 +4,7 @@ import { join, relative } from 'node:path';
 import { checkManifests } from '../../lib';
 import { loadManifests, probe, serveIngress, ServedIngress } from '../e2e/nginx-harness';
 import { scratchDir } from '../support/openssl';
+import { KubernetesSchemas } from '../support/schema';
 
 const root = join(__dirname, '..', '..');
 
@@ -49,6 +50,12 @@ describe('the example app (main.ts) reproduces the seed from its PKI store', () 
       'nginx.ingress.kubernetes.io/auth-tls-pass-certificate-to-upstream': 'false',
     });
     expect(checkManifests(join(tmp.dir, 'dist'))).toEqual([]);
+  });
+
+  test('every object in dist/ passes the Kubernetes 1.33 schema strictly: no field the API server would drop, none missing', () => {
+    const objects = loadManifests(join(tmp.dir, 'dist'));
+    expect(objects.length).toBe(5);
+    expect(KubernetesSchemas.shared().violationsOf(objects)).toEqual([]);
   });
 
   test('a second synth changes no byte in dist/ or pki/ (kubectl apply is a no-op, nginx does not reload)', () => {
