@@ -77,7 +77,7 @@ export function checkManifests(dir: string, options: CheckManifestsOptions = {})
       hosts, namespace, clientCaSecretNamespace: secretNs, allowCrossNamespace: false, names: {},
       verifyClient: a[`${PREFIX}auth-tls-verify-client`] ?? 'on',
       verifyDepth: a[`${PREFIX}auth-tls-verify-depth`] === undefined ? 1 : Number(a[`${PREFIX}auth-tls-verify-depth`]),
-      errorPage: a[`${PREFIX}auth-tls-error-page`], matchCn: a[`${PREFIX}auth-tls-match-cn`],
+      errorPage: a[`${PREFIX}auth-tls-error-page`], matchCn: a[`${PREFIX}auth-tls-match-cn`], matchCnAsDeployed: true,
       backend: { serviceName: backend?.backend?.service?.name ?? '', port: backend?.backend?.service?.port?.number ?? backend?.backend?.service?.port?.name ?? 0 },
       path: backend?.path ?? '/', pathType: backend?.pathType ?? 'ImplementationSpecific', extraAnnotations: {}, annotationPrefix: PREFIX,
     });

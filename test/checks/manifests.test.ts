@@ -1,5 +1,6 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Yaml } from 'cdk8s';
 import { checkFiles, checkManifests, checkSecretSize, Findings, SECRET_SIZE_LIMIT } from '../../lib';
 import { seedChart } from '../support/chart';
 import { scratchDir } from '../support/openssl';
@@ -37,6 +38,37 @@ describe('checkManifests on synthesized YAML (mtls-pki check --manifests)', () =
     expect(findings).toEqual([expect.objectContaining({ code: 'MTLS070', severity: 'error', message: expect.stringMatching(/mutual authentication disabled/) })]);
   });
 
+  /** The seed output, changed by `mutate`, written as YAML to a folder of its own. */
+  const rewritten = (name: string, mutate: (objects: any[]) => void): string => {
+    const objects = Yaml.load(file);
+    mutate(objects);
+    mkdirSync(join(tmp.dir, name));
+    Yaml.save(join(tmp.dir, name, 'app.yaml'), objects);
+    return join(tmp.dir, name);
+  };
+  const ingressOf = (objects: any[]) => objects.find((o) => o.kind === 'Ingress');
+  const findingsIn = (dir: string) => checkManifests(dir, { now: new Date('2026-06-01T00:00:00Z') }).map((f) => [f.code, f.severity, f.field, f.message]);
+
+  test('fail-open settings in deployed YAML are named: optional (MTLS056), no ca.crl (MTLS058)', () => {
+    const optional = rewritten('optional', (o) => { ingressOf(o).metadata.annotations['nginx.ingress.kubernetes.io/auth-tls-verify-client'] = 'optional'; });
+    expect(findingsIn(optional)).toEqual([['MTLS056', 'warning', 'verifyClient', expect.stringMatching(/clients without a certificate reach the backend with ssl-client-verify: NONE; the backend must check it/)]]);
+    const noCrl = rewritten('no-crl', (o) => { delete o.find((x) => x.metadata.name === 'mtls-client-ca-secret').data['ca.crl']; });
+    expect(findingsIn(noCrl)).toEqual([['MTLS058', 'warning', 'Secret odcp/mtls-client-ca-secret ca.crl', expect.stringMatching(/revocation checking is off.*admits a revoked client certificate \(200\)/)]]);
+  });
+
+  test('an unanchored auth-tls-match-cn is a warning (MTLS057) naming what it admits and the anchored form; the construct\'s is not', () => {
+    const unanchored = rewritten('unanchored', (o) => { ingressOf(o).metadata.annotations['nginx.ingress.kubernetes.io/auth-tls-match-cn'] = 'CN=Client002'; });
+    expect(findingsIn(unanchored)).toEqual([['MTLS057', 'warning', 'matchCn', expect.stringContaining('admits "CN=Client002-evil", and "CN=x\\,CN=Client002"')]]);
+    expect(findingsIn(unanchored)[0][3]).toContain('"CN=[^\\s\\S]|^CN=(?:Client002)(?:,|\\+|$)"');
+
+    const dir = join(tmp.dir, 'anchored');
+    seedChart({ matchCn: 'CN=Client00[0-9]' }, dir).app.synth();
+    expect(findingsIn(dir)).toEqual([]);
+    // an anchored-looking value whose pattern closes the group early still has an unanchored branch
+    const escaped = rewritten('escaped', (o) => { ingressOf(o).metadata.annotations['nginx.ingress.kubernetes.io/auth-tls-match-cn'] = 'CN=[^\\s\\S]|^CN=(?:a)|(b)(?:,|\\+|$)'; });
+    expect(findingsIn(escaped).map((f) => f[0])).toEqual(['MTLS057']);
+  });
+
   test('a folder without an mTLS Ingress is a usage error, not a silent pass', () => {
     const empty = scratchDir();
     try {
@@ -68,6 +100,12 @@ describe('checkFiles (mtls-pki check on PEM files)', () => {
       clientCa: join(dir, 'client-ca-cert.pem'), crl: join(dir, 'client-ca.crl'), hosts: ['mtls.dev.ityoudao.cn'], now: new Date('2026-06-01T00:00:00Z'),
     })).toEqual([]);
     expect(checkFiles({ clientCa: join(dir, 'nope.pem') })).toEqual([expect.objectContaining({ code: 'MTLS020', message: expect.stringMatching(/nope\.pem" does not exist/) })]);
+  });
+
+  test('a client CA without --crl: revocation checking is off, and check says so (MTLS058 warning)', () => {
+    const dir = join(__dirname, '..', 'fixtures', 'seed');
+    expect(checkFiles({ clientCa: join(dir, 'client-ca-cert.pem'), now: new Date('2026-06-01T00:00:00Z') }))
+      .toEqual([expect.objectContaining({ code: 'MTLS058', severity: 'warning', field: 'crl', message: expect.stringMatching(/revocation checking is off/) })]);
   });
 
   test('the seed\'s incomplete chain, from files', () => {

@@ -70,7 +70,8 @@ describe('MtlsIngress on the seed material', () => {
     expect(annotations).toMatchObject({
       'nginx.ingress.kubernetes.io/auth-tls-secret': 'odcp/mtls-client-ca',
       'nginx.ingress.kubernetes.io/auth-tls-error-page': 'https://www.ityoudao.cn/',
-      'nginx.ingress.kubernetes.io/auth-tls-match-cn': 'CN=Client00[0-9]',
+      // anchored: ingress-nginx would search an unanchored pattern anywhere in the subject DN (e2e: scenarios-match-cn)
+      'nginx.ingress.kubernetes.io/auth-tls-match-cn': 'CN=[^\\s\\S]|^CN=(?:Client00[0-9])(?:,|\\+|$)',
       'nginx.ingress.kubernetes.io/auth-tls-pass-certificate-to-upstream': 'true',
       'nginx.ingress.kubernetes.io/auth-tls-verify-client': 'optional',
     });
