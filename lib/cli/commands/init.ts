@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { validateCommonName } from '../../pki';
 import { DEFAULT_CLIENT_CA_CN, PkiSpec, StoreListing } from '../../store';
 import { Command, day, KEY_OPTION, keyOption } from '../command';
 import { EXIT, table } from '../output';
@@ -27,6 +28,10 @@ export const init: Command = {
     const crlRefreshDays = args.days('crl-refresh-days', 3649);
     const serverCn = args.string('server-ca-cn');
     const intermediate = args.string('intermediate-cn');
+    for (const flag of ['server-ca-cn', 'client-ca-cn', 'intermediate-cn']) {
+      const cn = args.string(flag);
+      if (cn !== undefined) validateCommonName(cn, `--${flag}`);
+    }
     const store = await ctx.openStore({ create: true });
     let before: StoreListing | undefined;
     try {

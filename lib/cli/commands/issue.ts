@@ -1,6 +1,6 @@
 import { statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { buildPkcs12, inferSubjectAltName, PKCS12_DEFAULT_ITERATIONS, UserInputError } from '../../pki';
+import { buildPkcs12, inferSubjectAltName, PKCS12_DEFAULT_ITERATIONS, UserInputError, validateCommonName } from '../../pki';
 import { CaId, CertificateRecord, PkiStore } from '../../store';
 import { readFileIfExists, SECRET_FILE_MODE, writeFileAtomic } from '../../store/atomic-write';
 import { sanText } from '../../store/issue';
@@ -33,6 +33,7 @@ export const server: Command = {
   async run(args, ctx) {
     const names = args.positionals;
     const name = args.string('name') ?? names[0];
+    if (args.string('name') !== undefined) validateCommonName(name, '--name');
     const store = await ctx.openStore();
     const { record, created } = await store.issueServer(name, names, { keyAlgorithm: keyOption(args, 'server'), validityDays: args.days('days'), force: args.flag('force') });
     const f = record.files!;
@@ -72,6 +73,7 @@ prompt without echo; never from an argument, which \`ps\` would show.`,
   positionals: { min: 1, max: Infinity, missing: 'give the client\'s common name, e.g. mtls-pki client Client001' },
   async run(args, ctx) {
     const [commonName, ...extras] = args.positionals;
+    validateCommonName(commonName, 'CN');
     const emails = args.list('email');
     const uris = args.list('uri');
     emails.forEach((e, i) => {
