@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { validateCommonName } from '../../pki';
 import { DEFAULT_CLIENT_CA_CN, PkiSpec, StoreListing } from '../../store';
 import { Command, day, KEY_OPTION, keyOption } from '../command';
-import { EXIT, table } from '../output';
+import { EXIT, printable, table } from '../output';
 
 export const init: Command = {
   name: 'init',
@@ -53,7 +53,7 @@ export const init: Command = {
     const { out } = ctx;
     const rows = after.cas.map((ca) => {
       const existed = before?.cas.some((b) => b.id === ca.id && b.serialHex === ca.serialHex);
-      return [ca.id, ca.subject, ca.keyAlgorithm, `expires ${day(ca.notAfter)}`, existed ? out.dim('kept') : out.green('created')];
+      return [...[ca.id, ca.subject, ca.keyAlgorithm, `expires ${day(ca.notAfter)}`].map(printable), existed ? out.dim('kept') : out.green('created')];
     });
     ctx.io.stdout.write(`PKI store ${ctx.dir}:\n${table(rows).replace(/^(?=.)/gm, '  ')}`);
     const crl = after.crls.map((c) => `${join(ctx.dir, c.file)} (#${c.number}, next update ${day(c.nextUpdate)})`).join(', ');
