@@ -19,9 +19,12 @@ const NEVER = 'CN=[^\\s\\S]|';
 const HEAD = `${NEVER}^CN=(?:`;
 const TAIL = ')(?:,|\\+|$)';
 
-/** The auth-tls-match-cn value for the `matchCn` prop `CN=<pattern>`: `<pattern>` must match the whole CN. */
+/**
+ * The auth-tls-match-cn value for the `matchCn` prop `CN=<pattern>`: `<pattern>` must match the whole CN. A value
+ * already anchored is kept, and one without `CN=` too (MTLS053 refuses it; the controller would reject it).
+ */
 export function anchorMatchCn(matchCn: string): string {
-  if (anchoredPattern(matchCn) !== undefined) return matchCn;
+  if (!matchCn.startsWith('CN=') || anchoredPattern(matchCn) !== undefined) return matchCn;
   return `${HEAD}${matchCn.slice(3)}${TAIL}`;
 }
 

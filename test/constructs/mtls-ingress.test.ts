@@ -1,6 +1,6 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { Testing } from 'cdk8s';
-import { CRL_NEXT_UPDATE_ANNOTATION } from '../../lib';
+import { authTlsAnnotations, CRL_NEXT_UPDATE_ANNOTATION } from '../../lib';
 import { seedFixture } from '../fixtures';
 import { seedChart } from '../support/chart';
 import { scratchDir } from '../support/openssl';
@@ -75,6 +75,14 @@ describe('MtlsIngress on the seed material', () => {
       'nginx.ingress.kubernetes.io/auth-tls-pass-certificate-to-upstream': 'true',
       'nginx.ingress.kubernetes.io/auth-tls-verify-client': 'optional',
     });
+  });
+
+  test('authTlsAnnotations anchors match-cn once: an anchored value is kept, one without CN= is left for MTLS053', () => {
+    const annotation = (matchCn: string) => authTlsAnnotations({ secret: 'ns/ca', verifyClient: 'on', verifyDepth: 1, passCertificateToUpstream: false, matchCn })['nginx.ingress.kubernetes.io/auth-tls-match-cn'];
+    const anchored = annotation('CN=Client002');
+    expect(anchored).toBe('CN=[^\\s\\S]|^CN=(?:Client002)(?:,|\\+|$)');
+    expect(annotation(anchored)).toBe(anchored);
+    expect(annotation('Client002')).toBe('Client002');
   });
 
   test('app.synth() reports every error at once and writes nothing', () => {
