@@ -51,10 +51,15 @@ export const CHECKS = {
   MTLS053: 'auth-tls-match-cn is invalid',
   MTLS054: 'client verification is not enforced',
   MTLS055: 'annotations conflict with the auth-tls annotations',
+  MTLS056: 'verify-client optional admits clients without a certificate',
+  MTLS057: 'auth-tls-match-cn is not anchored',
+  MTLS058: 'no CRL: revocation checking is off',
+  MTLS059: 'a Secret sets the same key in data and stringData',
   MTLS060: 'a host is not a valid DNS name',
   MTLS061: 'an object name is not a valid Kubernetes name',
   MTLS062: 'the auth-tls secret is in another namespace, or no namespace is set',
   MTLS063: 'the backend or path is invalid',
+  MTLS064: 'a symbolic link in the manifests folder was not followed',
   MTLS070: 'the Ingress has no usable client CA secret (fail-open)',
 } as const;
 export type CheckCode = keyof typeof CHECKS;
