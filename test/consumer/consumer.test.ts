@@ -7,8 +7,9 @@
 // It packs what `npm run build` left in build/ (`npm test` builds first) with --ignore-scripts: running prepack
 // here would rebuild build/ while other test files use it. The npm registry must be reachable on the first run
 // (the template's jest, ts-jest, ts-node, @types/node 14, cdk8s-plus-33, …); later runs are served from the npm
-// cache (--prefer-offline). MTLS_CONSUMER_VERBOSE=1 prints every command with its time; MTLS_CONSUMER_KEEP=1 keeps
-// the temp directory.
+// cache (--prefer-offline). imports/k8s.ts is generated from the Kubernetes 1.33 schema: MTLS_K8S_SCHEMA, else
+// shared/k8s-schema/v1.33.0/_definitions.json beside the checkout. MTLS_CONSUMER_VERBOSE=1 prints every command
+// with its time; MTLS_CONSUMER_KEEP=1 keeps the temp directory.
 import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -115,6 +116,11 @@ describe('the tarball', () => {
       expect(licenses).toContain(`- ${name} ${pkg.version} (${pkg.license})`);
       expect(licenses).toContain(readFileSync(join(ROOT, 'node_modules', name, 'LICENSE'), 'utf8').trim());
     }
+  });
+
+  test('no other module requires pkijs or asn1js: lib/pki/engine.ts is their one importer, and only it is bundled', () => {
+    const js = packed.files.map((f) => f.path).filter((p) => p.endsWith('.js') && p !== 'build/lib/pki/engine.js');
+    expect(js.filter((p) => /require\("(pkijs|asn1js)"\)/.test(readFileSync(join(app, 'node_modules', PKG.name, p), 'utf8')))).toEqual([]);
   });
 
   test('no declaration file of ours imports pkijs, asn1js or the bundle', () => {
