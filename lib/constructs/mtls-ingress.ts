@@ -1,6 +1,6 @@
-import { Chart } from 'cdk8s';
+import { Chart, JsonPatch } from 'cdk8s';
 import { Construct } from 'constructs';
-import { KubeIngress, KubeSecret } from '../../imports/k8s';
+import { KubeIngress, KubeNamespace, KubeSecret } from '../../imports/k8s';
 import {
   checkClientTrust, checkIngressSettings, checkSecretSize, checkServerTls, ClientTrustFacts, DEFAULT_CRL_MIN_VALIDITY_DAYS,
   DEFAULT_SERVER_MIN_VALIDITY_DAYS, Finding, Findings, formatFinding, VerifyClient,
@@ -77,6 +77,13 @@ export interface MtlsIngressProps {
   /** Namespace of the three objects. @default - the chart's namespace (one is required) */
   readonly namespace?: string;
   /**
+   * Also emit that Namespace, ahead of every other object of the chart, so that `kubectl apply -f dist/` works
+   * on a cluster where it does not exist yet (otherwise: `namespaces "…" not found`). Leave it off when something
+   * else owns the namespace (another chart or MtlsIngress, a platform team, Argo CD's `CreateNamespace=true`).
+   * @default false
+   */
+  readonly createNamespace?: boolean;
+  /**
    * A CRL whose nextUpdate is closer than this many days fails synth: once it passes, nginx rejects every
    * client. 0 only refuses CRLs that have already expired.
    * @default 7
@@ -143,6 +150,14 @@ export class MtlsIngress extends Construct {
     const metadata = (name: string, annotations?: Record<string, string>) => ({
       name, namespace, ...(props.labels ? { labels: { ...props.labels } } : {}), ...(annotations && Object.keys(annotations).length ? { annotations } : {}),
     });
+    if (props.createNamespace && namespace !== undefined) {
+      const chart = Chart.of(this);
+      const namespaceObject = new KubeNamespace(this, 'Namespace', { metadata: { name: namespace, ...(props.labels ? { labels: { ...props.labels } } : {}) } });
+      // cdk8s gives every object the chart's namespace, this cluster-scoped one too.
+      if (chart.namespace !== undefined) namespaceObject.addJsonPatch(JsonPatch.remove('/metadata/namespace'));
+      // A chart that depends on one of its objects synthesizes that object before all the others.
+      chart.addDependency(namespaceObject);
+    }
     this.serverSecret = new KubeSecret(this, 'ServerSecret', { metadata: metadata(serverSecretName), type: 'kubernetes.io/tls', data: base64Values(serverData) });
     this.clientCaSecret = new KubeSecret(this, 'ClientCaSecret', { metadata: metadata(clientCaSecretName, crlAnnotations(trust)), type: 'Opaque', data: base64Values(caData) });
     this.ingress = new KubeIngress(this, 'Ingress', {

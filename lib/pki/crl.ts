@@ -1,9 +1,8 @@
 import { KeyObject, sign as signData, verify as verifySignature, webcrypto } from 'node:crypto';
-import * as asn1js from 'asn1js';
 import { formatName, OID, toArrayBuffer, toHex } from './asn1';
 import { CertificateAuthority } from './certificate';
 import { DerError, DerReader, readRevokedList, RevokedListWriter, TAG, timeText, tlv, toWholeSeconds, usesUtcTime } from './der';
-import { pkijs } from './engine';
+import { asn1js, pkijs } from './engine';
 import { UserInputError } from './errors';
 import { CertificateFacts, signatureAlgorithmName } from './inspect';
 import { hashFor } from './keys';
@@ -163,7 +162,7 @@ export async function signCrlWithList(options: Omit<CrlOptions, 'entries'>, list
   const { issuer } = options;
   const hash = hashFor(issuer.keyPair.algorithm);
   const crl = envelopeOf(options);
-  const { signatureAlgorithm } = await pkijs.getCrypto(true).getSignatureParameters(issuer.keyPair.privateKey, hash);
+  const { signatureAlgorithm } = await pkijs.getCrypto(true).getSignatureParameters(issuer.keyPair.privateKey as CryptoKey, hash);
   crl.signature = signatureAlgorithm;
   // toSchema(true) encodes the TBSCertList afresh (encodeTBS is protected); its first element is that TBS.
   const envelopeTbs = new Uint8Array((crl.toSchema(true) as asn1js.Sequence).valueBlock.value[0].toBER(false));
@@ -230,12 +229,12 @@ export async function buildCrlWithPkijs(options: CrlOptions): Promise<BuiltCrl> 
         : {}),
     }));
   }
-  await crl.sign(issuer.keyPair.privateKey, hashFor(issuer.keyPair.algorithm));
+  await crl.sign(issuer.keyPair.privateKey as CryptoKey, hashFor(issuer.keyPair.algorithm));
   const der = new Uint8Array(crl.toSchema(true).toBER(false));
   return { der, pem: encodePem(PemLabel.CRL, der) };
 }
 
-/** AKI (key identifier of the issuer's key) and CRL Number, in that order, as openssl writes them. */
+/** @internal AKI (key identifier of the issuer's key) and CRL Number, in that order, as openssl writes them. */
 export function crlExtensions(issuer: CertificateAuthority, crlNumber: bigint): pkijs.Extension[] {
   const keyId = issuer.facts.subjectKeyId;
   if (!keyId) throw new UserInputError('issuer', `CA "${issuer.facts.subject}" has no Subject Key Identifier, so its CRLs cannot carry the Authority Key Identifier RFC 5280 requires; re-issue the CA with one.`);

@@ -1,7 +1,6 @@
 import { createHash, createPublicKey, X509Certificate } from 'node:crypto';
-import * as asn1js from 'asn1js';
 import { commonNameOf, formatName, keyUsageNames, KeyUsageName, OID, serialHexOf, toArrayBuffer, toHex } from './asn1';
-import { pkijs } from './engine';
+import { asn1js, pkijs } from './engine';
 import { UserInputError } from './errors';
 import { keyAlgorithmOf } from './keys';
 import { bytesToIp, SubjectAltName } from './names';
