@@ -6,8 +6,7 @@ import { CertificateFacts, inspectCertificate, inspectCertificateDer } from './i
 import { DEFAULT_KEY_ALGORITHM, exportPrivateKeyPem, exportPublicKeyDer, generateKeyPair, hashFor, importPrivateKeyPem, KeyAlgorithm, KeyPair } from './keys';
 import { inferSubjectAltName, ipToBytes, SubjectAltName, validateCommonName } from './names';
 import { decodePemExpecting, encodePem, PemLabel } from './pem';
-
-const DAY_MS = 86_400_000;
+import { DAY_MS, wholeSeconds } from './time';
 
 /** Validity defaults, in days. */
 export const DEFAULT_VALIDITY_DAYS = {
@@ -85,7 +84,7 @@ function validity(options: CommonOptions, defaultDays: number): { notBefore: Dat
   if (!Number.isInteger(days) || days < 1 || days > 36525) {
     throw new UserInputError('validityDays', `${days} is not a whole number of days between 1 and 36525.`);
   }
-  const notBefore = options.notBefore ?? new Date(Math.floor((Date.now() - 5 * 60_000) / 1000) * 1000);
+  const notBefore = options.notBefore ?? wholeSeconds(new Date(Date.now() - 5 * 60_000));
   return { notBefore, notAfter: new Date(notBefore.getTime() + days * DAY_MS) };
 }
 
@@ -131,8 +130,8 @@ async function sign(template: Template, issuer: CertificateAuthority | 'self'): 
   cert.serialNumber = new asn1js.Integer({ valueHex: randomSerial() });
   cert.subject = template.subject;
   cert.issuer = issuer === 'self' ? template.subject : issuer.certificate.subject;
-  cert.notBefore = timeOf(template.notBefore);
-  cert.notAfter = timeOf(template.notAfter);
+  cert.notBefore = timeOf(template.notBefore, 'notBefore');
+  cert.notAfter = timeOf(template.notAfter, 'notAfter');
   cert.subjectPublicKeyInfo = pkijs.PublicKeyInfo.fromBER(toArrayBuffer(spkiDer));
   const extensions = [
     extension(OID.basicConstraints, true, new pkijs.BasicConstraints(template.ca

@@ -7,10 +7,10 @@ export * from './certificate';
 // rememberX509 stays internal: it is how inspect.ts shares its node:crypto parse with verify.ts.
 export { coversHost, isIssuedBy, isSignedBy, keyMatchesCertificate, publicKeyOf } from './verify';
 export { KeyUsageName } from './asn1';
-// The CRL internals (the pkijs reference builder, the lean signing step, extension objects, parser budgets)
-// stay out of the package API; tests import them from './crl' directly.
+// The CRL internals (the lean signing step the index path uses, extension objects) stay out of the package API.
 export {
   REVOCATION_REASONS, RevocationReason, parseRevocationReason, RevokedEntry, CrlOptions, BuiltCrl, buildCrl,
-  CrlFacts, parseCrlDer, readCrls, isCrlSignedBy, serialToBytes,
+  CrlFacts, parseCrlDer, readCrls, isCrlSignedBy,
 } from './crl';
+export { serialToBytes } from './serial';
 export * from './pkcs12';
