@@ -29,6 +29,8 @@ export const REVOCATION_REASONS = {
 } as const;
 export type RevocationReason = keyof typeof REVOCATION_REASONS;
 const REASON_BY_CODE = new Map<number, RevocationReason>(Object.entries(REVOCATION_REASONS).map(([k, v]) => [v, k as RevocationReason]));
+// A Map, not the object: `REVOCATION_REASONS['constructor']` is a function, not undefined.
+const CODE_BY_REASON = new Map<unknown, number>(Object.entries(REVOCATION_REASONS));
 
 export function parseRevocationReason(value: string, field = 'reason'): RevocationReason {
   const match = (Object.keys(REVOCATION_REASONS) as RevocationReason[]).find((r) => r.toLowerCase() === value.toLowerCase());
@@ -76,6 +78,17 @@ function checkCrlOptions(options: Omit<CrlOptions, 'entries'>): void {
   }
 }
 
+/**
+ * The reasonCode an entry's reason is written as, or -1 for none (absent or `unspecified`). An untyped
+ * caller's spelling in another case is taken as the reason it names; anything else is refused, never left
+ * out: a CRL that silently drops `keyCompromise` tells relying parties less than the operator said.
+ */
+function reasonCodeOf(reason: RevokedEntry['reason'], field: string): number {
+  if (reason === undefined) return -1;
+  const code = CODE_BY_REASON.get(reason) ?? REVOCATION_REASONS[parseRevocationReason(String(reason), field)];
+  return code === REVOCATION_REASONS.unspecified ? -1 : code;
+}
+
 /** The revoked list through the lean writer, in the given order; also validates serials, dates and reasons. */
 function encodeEntries(entries: readonly RevokedEntry[]): Uint8Array | undefined {
   if (!entries.length) return undefined;
@@ -86,12 +99,7 @@ function encodeEntries(entries: readonly RevokedEntry[]): Uint8Array | undefined
     if (hex === undefined) throw notASerial(e.serialHex, `entries[${i}].serialHex`);
     checkX509Date(e.revokedAt, `entries[${i}].revokedAt`);
     const time = timeText(e.revokedAt);
-    let reasonCode = -1;
-    if (e.reason !== undefined && e.reason !== 'unspecified') {
-      reasonCode = REVOCATION_REASONS[e.reason] ?? -1;
-      if (reasonCode < 0) parseRevocationReason(String(e.reason), `entries[${i}].reason`);
-    }
-    writer.add(hex, 0, hex.length, time, 0, time.length, reasonCode);
+    writer.add(hex, 0, hex.length, time, 0, time.length, reasonCodeOf(e.reason, `entries[${i}].reason`));
   }
   return writer.finish();
 }
