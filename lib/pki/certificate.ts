@@ -16,7 +16,7 @@ export const DEFAULT_VALIDITY_DAYS = {
   intermediateCa: 1825,
   /** 397 days, the CA/Browser Forum ceiling for TLS server certificates; clients that enforce it accept it. */
   server: 397,
-  /** One year, as in the seed; shorter-lived client certificates keep CRLs small (expired entries can be pruned). */
+  /** One year; shorter-lived client certificates keep CRLs small (expired entries can be pruned). */
   client: 365,
 } as const;
 
@@ -229,7 +229,7 @@ export async function issueClientCertificate(issuer: CertificateAuthority, optio
 }
 
 /**
- * Loads a CA from its certificate and key PEM, including one made by `openssl req -x509` as in the seed.
+ * Loads a CA from its certificate and key PEM, including one made by `openssl req -x509`.
  * Refuses a certificate that is not a CA, or a key that does not belong to it.
  */
 export async function loadCertificateAuthority(certificatePem: string, privateKeyPem: string, source = 'CA'): Promise<CertificateAuthority> {
