@@ -1,7 +1,9 @@
-import { buildCrl, CertificateAuthority, CertificateFacts, CrlFacts, inspectCertificate, isCrlSignedBy, readCrls, RevokedEntry, UserInputError } from '../pki';
-import { PUBLIC_FILE_MODE, readFileIfExists, writeInStore } from './atomic-write';
-import { absolute, CaId, layout } from './layout';
+import { buildCrl, CertificateAuthority, CertificateFacts, CrlFacts, isCrlSignedBy, readCrls, RevokedEntry } from '../pki';
+import { PUBLIC_FILE_MODE } from './atomic-write';
+import { readCaCertificate } from './ca-files';
+import { CaId, layout } from './layout';
 import { RevocationRecord, StoreState } from './state';
+import { readInStore, writeInStore } from './store-files';
 
 // CRL freshness: a CA's CRL file is replaced only when its revoked set changed, when its remaining validity
 // fell below the refresh threshold, or when forced. Then the CRL number goes up by one (never reused, even
@@ -52,7 +54,7 @@ export function entriesOf(state: StoreState, ca: CaId): RevokedEntry[] {
 
 /** The CRL in the CA's file, if it is readable, signed by the CA and names it as issuer. */
 export function readCurrentCrl(dir: string, ca: CertificateFacts, caId: CaId): { facts?: CrlFacts; damaged: boolean } {
-  const bytes = readFileIfExists(absolute(dir, layout.crl(caId)));
+  const bytes = readInStore(dir, layout.crl(caId));
   if (!bytes) return { damaged: false };
   try {
     const [facts] = readCrls(bytes.toString('utf8'), layout.crl(caId));
@@ -61,13 +63,6 @@ export function readCurrentCrl(dir: string, ca: CertificateFacts, caId: CaId): {
   } catch {
     return { damaged: true };
   }
-}
-
-function caCertificateFacts(dir: string, caId: CaId): CertificateFacts {
-  const path = layout.caCert(caId);
-  const pem = readFileIfExists(absolute(dir, path));
-  if (!pem) throw new UserInputError(path, `is missing from the store in "${dir}"; restore it from a backup (store.json still names this CA).`);
-  return inspectCertificate(pem.toString('utf8'), path);
 }
 
 function maxBigint(...values: (bigint | undefined)[]): bigint {
@@ -83,7 +78,7 @@ async function maintainOne(ctx: CrlContext, caId: CaId, force: boolean): Promise
   const file = layout.crl(caId);
   // Only the CA certificate is needed to judge the current CRL; the key is imported only to sign a new one,
   // which keeps a warm synth (nothing to sign) from paying for a WebCrypto key import per CA.
-  const caFacts = caCertificateFacts(ctx.dir, caId);
+  const caFacts = readCaCertificate(ctx.dir, state, caId).facts;
   const current = readCurrentCrl(ctx.dir, caFacts, caId);
   const wanted = entriesOf(state, caId);
   const record = state.crls[caId];

@@ -2,11 +2,12 @@ import {
   CertificateAuthority, CertificateFacts, createIntermediateCa, createRootCa, IssuedCertificate,
   issueClientCertificate, issueServerCertificate, KeyAlgorithm, loadCertificateAuthority, SubjectAltName, UserInputError,
 } from '../pki';
-import { PUBLIC_FILE_MODE, readFileIfExists, SECRET_FILE_MODE, writeInStore } from './atomic-write';
+import { PUBLIC_FILE_MODE, SECRET_FILE_MODE } from './atomic-write';
 import { CrlContext } from './crls';
 import { KeyPool } from './key-pool';
-import { absolute, CaId, layout } from './layout';
+import { CaId, layout } from './layout';
 import { CaRecord, CertificateRecord, StoreState } from './state';
+import { readInStore, writeInStore } from './store-files';
 
 // Creating CAs and issuing leaves into the store: files first (key 0600, created with that mode), then the
 // record in the state, which the caller saves. A run killed before the state is saved leaves only unreferenced
@@ -86,10 +87,8 @@ export async function ensureCa(ctx: IssueContext, id: CaId, wish: CaWish): Promi
     }
     return false;
   }
-  const certPath = absolute(ctx.dir, layout.caCert(id));
-  const keyPath = absolute(ctx.dir, layout.caKey(id));
-  const certPem = readFileIfExists(certPath)?.toString('utf8');
-  const keyPem = readFileIfExists(keyPath)?.toString('utf8');
+  const certPem = readInStore(ctx.dir, layout.caCert(id))?.toString('utf8');
+  const keyPem = readInStore(ctx.dir, layout.caKey(id))?.toString('utf8');
   if (certPem && keyPem) {
     try {
       const ca = await loadCertificateAuthority(certPem, keyPem, layout.caCert(id));

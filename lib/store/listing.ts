@@ -1,7 +1,7 @@
-import { inspectCertificate, RevocationReason } from '../pki';
-import { readFileIfExists } from './atomic-write';
+import { RevocationReason, UserInputError } from '../pki';
+import { readCaCertificate } from './ca-files';
 import { crlIssuers, readCurrentCrl } from './crls';
-import { absolute, CA_IDS, CaId, layout } from './layout';
+import { CA_IDS, CaId, layout } from './layout';
 import { revocationOf } from './revoke';
 import { StoreState } from './state';
 
@@ -58,7 +58,11 @@ export interface StoreListing {
   readonly settings: { readonly crlValidityDays: number; readonly crlRefreshBeforeDays: number };
 }
 
-export function listingOf(dir: string, state: StoreState, now: Date): StoreListing {
+/**
+ * The store as `list` and `check` show it. `warn` hears what is wrong but does not stop the listing: a CA file
+ * that is not the one store.json pins.
+ */
+export function listingOf(dir: string, state: StoreState, now: Date, warn: (message: string) => void = () => undefined): StoreListing {
   const cas = CA_IDS.flatMap((id): CaListing[] => {
     const ca = state.cas[id];
     return ca ? [{ id, subject: ca.subject, commonName: ca.commonName, serialHex: ca.serialHex, keyAlgorithm: ca.keyAlgorithm, issuer: ca.issuer, notAfter: ca.notAfter, daysLeft: daysLeft(ca.notAfter, now) }] : [];
@@ -73,9 +77,18 @@ export function listingOf(dir: string, state: StoreState, now: Date): StoreListi
       ...(c.files ? { certFile: c.files.chain ?? c.files.cert, keyFile: c.files.key } : {}),
     };
   });
+  const pinned = new Map(CA_IDS.filter((id) => state.cas[id]).map((id) => {
+    try {
+      return [id, readCaCertificate(dir, state, id).facts] as const;
+    } catch (e) {
+      if (!(e instanceof UserInputError)) throw e;
+      warn(e.message);
+      return [id, undefined] as const;
+    }
+  }));
   const crls = crlIssuers(state).map((id): CrlListing => {
-    const pem = readFileIfExists(absolute(dir, layout.caCert(id)));
-    const { facts } = pem ? readCurrentCrl(dir, inspectCertificate(pem.toString('utf8'), layout.caCert(id)), id) : { facts: undefined };
+    const ca = pinned.get(id);
+    const { facts } = ca ? readCurrentCrl(dir, ca, id) : { facts: undefined };
     const wanted = state.revocations.filter((r) => r.issuer === id).map((r) => r.serialHex).sort().join();
     const listed = facts ? facts.entries.map((e) => e.serialHex).sort().join() : undefined;
     const refreshDue = !facts?.nextUpdate || listed !== wanted

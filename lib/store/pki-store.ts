@@ -1,20 +1,22 @@
 import * as fs from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
-  CertificateAuthority, DEFAULT_KEY_ALGORITHM, inferSubjectAltName, KeyAlgorithm, loadCertificateAuthority, RevocationReason, UserInputError,
+  CertificateAuthority, DEFAULT_KEY_ALGORITHM, inferSubjectAltName, KeyAlgorithm, RevocationReason, UserInputError,
 } from '../pki';
-import { DIR_MODE, ensureDir, fsError, PUBLIC_FILE_MODE, readFileIfExists, removeStaleTempFiles, writeInStore } from './atomic-write';
+import { DIR_MODE, ensureDir, fsError, PUBLIC_FILE_MODE, removeStaleTempFiles } from './atomic-write';
+import { loadStoreCa, readCaCertificate } from './ca-files';
 import { CrlStatus, maintainCrls, pruneRevocations } from './crls';
 import { applySpec, ensureServer, isUsable, PkiSpec, validateSpec } from './ensure';
 import { ImportOpensslOptions, ImportResult, importOpensslInto, loadImportedCa, readIndex } from './import-openssl';
 import { issueClient, IssueContext, sanText } from './issue';
 import { KeyPool } from './key-pool';
-import { absolute, CA_IDS, CaId, layout, STATE_FILE } from './layout';
+import { CA_IDS, CaId, layout, STATE_FILE } from './layout';
 import { listingOf, StoreListing } from './listing';
 import { isPidAlive, LockOptions, withLock } from './lock';
 import { materialOf, PkiMaterial, trustBundle } from './material';
 import { recordRevocation, resolveTargets, RevokeTarget } from './revoke';
 import { CertificateRecord, emptyState, readState, RevocationRecord, StoreState, writeState } from './state';
+import { refuseLinks, refuseLinksInLayout, writeInStore } from './store-files';
 
 export interface OpenOptions {
   /** Create the store on first write when the directory has none. @default true (the CLI passes false except for init) */
@@ -42,6 +44,7 @@ export class PkiStore {
   /** Opens (without writing anything) the store in `dir`; see OpenOptions.create. */
   static async open(dir = 'pki', options: OpenOptions = {}): Promise<PkiStore> {
     const path = resolve(dir);
+    refuseLinks(path);
     const stat = statOrUndefined(path);
     const create = options.create ?? true;
     if (stat && !stat.isDirectory()) {
@@ -58,6 +61,7 @@ export class PkiStore {
         const foreign = fs.readdirSync(path).filter((n) => !n.startsWith('.') && !own.has(n));
         if (foreign.length) throw new UserInputError(dir, `is not empty (${foreign.slice(0, 3).join(', ')}${foreign.length > 3 ? ', …' : ''}) and not a PKI store; give --dir a new or empty directory, or adopt an openssl CA with \`mtls-pki import-openssl\`.`);
       } else {
+        refuseLinksInLayout(path);
         store.checkPermissions(state);
       }
     }
@@ -88,21 +92,31 @@ export class PkiStore {
       ...state.certificates.flatMap((c) => (c.files?.key ? [c.files.key] : [])),
     ];
     for (const key of keys) {
-      const mode = wide(absolute(this.dir, key), 0o600);
+      try {
+        refuseLinks(this.dir, key);
+      } catch (e) {
+        this.warn((e as Error).message);
+        continue;
+      }
+      const mode = wide(join(this.dir, key), 0o600);
       if (mode) this.warn(`${join(this.displayDir, key)} is a private key with mode ${mode}; make it 0600: chmod 600 ${join(this.displayDir, key)}`);
     }
   }
 
   /** Runs `fn` under the lock on freshly read state; saves state, CRLs and the trust bundle afterwards. */
   private async mutate<T>(now: Date, fn: (ctx: IssueContext & { commit(): void }) => Promise<T>): Promise<T> {
+    refuseLinks(this.dir);
     if (!statOrUndefined(this.dir)) ensureDir(this.dir);
     return withLock(this.dir, this.options.lock ?? {}, async () => {
+      refuseLinksInLayout(this.dir);
       for (const sub of ['', ...layout.dirs]) removeStaleTempFiles(join(this.dir, sub), isPidAlive);
       const state = readState(this.dir) ?? (this.create ? emptyState() : undefined);
       if (!state) throw new UserInputError(this.displayDir, 'holds no store.json (was it moved?); run `mtls-pki init` first.');
+      // Every CA file is checked against store.json's pins before anything is written.
+      for (const id of CA_IDS) if (state.cas[id]) readCaCertificate(this.dir, state, id);
       const cache = new Map<CaId, Promise<CertificateAuthority>>();
       const loadCa = (id: CaId) => {
-        if (!cache.has(id)) cache.set(id, this.loadCa(state, id));
+        if (!cache.has(id)) cache.set(id, loadStoreCa(this.dir, state, id));
         return cache.get(id)!;
       };
       const ctx = { dir: this.dir, state, now, loadCa, warn: (m: string) => this.warn(m), progress: this.options.progress, keys: new KeyPool(), commit: () => void writeState(this.dir, state) };
@@ -115,14 +129,6 @@ export class PkiStore {
       }
       return result;
     });
-  }
-
-  private async loadCa(state: StoreState, id: CaId): Promise<CertificateAuthority> {
-    if (!state.cas[id]) throw new UserInputError(this.displayDir, `has no ${id}; run \`mtls-pki init\` first.`);
-    const cert = readFileIfExists(absolute(this.dir, layout.caCert(id)));
-    const key = readFileIfExists(absolute(this.dir, layout.caKey(id)));
-    if (!cert || !key) throw new UserInputError(join(this.displayDir, cert ? layout.caKey(id) : layout.caCert(id)), `is missing, but store.json lists ${id}. Restore it from a backup; the store cannot sign without it.`);
-    return loadCertificateAuthority(cert.toString('utf8'), key.toString('utf8'), join(this.displayDir, id));
   }
 
   /**
@@ -199,9 +205,12 @@ export class PkiStore {
     });
   }
 
-  /** Issued and revoked certificates, CAs, and each CRL's number, nextUpdate and days left. Takes no lock. */
+  /**
+   * Issued and revoked certificates, CAs, and each CRL's number, nextUpdate and days left. Takes no lock.
+   * Warns (OpenOptions.onWarning) about CA files that are not the ones store.json pins.
+   */
   async list(options: { now?: Date } = {}): Promise<StoreListing> {
-    return listingOf(this.displayDir, this.readStateOrFail(), options.now ?? new Date());
+    return listingOf(this.displayDir, this.readStateOrFail(), options.now ?? new Date(), (m) => this.warn(m));
   }
 
   private readStateOrFail(): StoreState {
@@ -219,9 +228,10 @@ export class PkiStore {
   }
 }
 
+/** lstat: the callers have refused links already, and must not follow one swapped in since. */
 function statOrUndefined(path: string): fs.Stats | undefined {
   try {
-    return fs.statSync(path, { throwIfNoEntry: false });
+    return fs.lstatSync(path, { throwIfNoEntry: false });
   } catch (e) {
     throw fsError(path, e, 'look at the store directory');
   }

@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { KeyAlgorithm, REVOCATION_REASONS, RevocationReason, UserInputError } from '../pki';
-import { PUBLIC_FILE_MODE, readFileIfExists, writeFileAtomic } from './atomic-write';
+import { PUBLIC_FILE_MODE } from './atomic-write';
 import { CA_IDS, CaId, STATE_FILE } from './layout';
+import { readInStore, writeInStore } from './store-files';
 
 // store.json: the store's source of truth for everything that is not a certificate, key or CRL file:
 // which CAs exist, every certificate issued or adopted, every revocation, and the CRL number and nextUpdate
@@ -131,7 +132,7 @@ export function parseState(text: string, path: string): StoreState {
   check(s.settings && Number.isInteger(s.settings.crlValidityDays) && Number.isInteger(s.settings.crlRefreshBeforeDays), path, 'has no valid "settings"');
   check(s.cas && typeof s.cas === 'object', path, 'has no "cas" object');
   for (const [id, ca] of Object.entries(s.cas)) {
-    check(isCaId(id) && ca && ca.id === id && isSerial(ca.serialHex) && isIso(ca.notAfter), path, `has a damaged CA record "${id}"`);
+    check(isCaId(id) && ca && ca.id === id && isSerial(ca.serialHex) && isIso(ca.notAfter) && /^[0-9a-f]{64}$/.test(ca.fingerprintSha256), path, `has a damaged CA record "${id}"`);
   }
   check(Array.isArray(s.certificates), path, 'has no "certificates" list');
   s.certificates.forEach((c, i) => check(c && (c.kind === 'server' || c.kind === 'client') && isSerial(c.serialHex) && isCaId(c.issuer) && isIso(c.notAfter) && typeof c.name === 'string',
@@ -148,12 +149,11 @@ export function parseState(text: string, path: string): StoreState {
 
 /** Reads `<dir>/store.json`; undefined when there is none. */
 export function readState(dir: string): StoreState | undefined {
-  const path = join(dir, STATE_FILE);
-  const bytes = readFileIfExists(path);
-  return bytes === undefined ? undefined : parseState(bytes.toString('utf8'), path);
+  const bytes = readInStore(dir, STATE_FILE);
+  return bytes === undefined ? undefined : parseState(bytes.toString('utf8'), join(dir, STATE_FILE));
 }
 
 /** Writes the state atomically when it differs from what is on disk; returns whether it wrote. */
 export function writeState(dir: string, state: StoreState): boolean {
-  return writeFileAtomic(join(dir, STATE_FILE), serializeState(state), PUBLIC_FILE_MODE);
+  return writeInStore(dir, STATE_FILE, serializeState(state), PUBLIC_FILE_MODE);
 }
