@@ -27,6 +27,8 @@ export interface CrlStatus {
 
 export interface CrlContext {
   readonly dir: string;
+  /** The store directory as the user gave it, for the paths and commands that messages name. */
+  readonly displayDir: string;
   readonly state: StoreState;
   readonly now: Date;
   readonly loadCa: (ca: CaId) => Promise<CertificateAuthority>;

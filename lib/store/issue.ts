@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import {
   CertificateAuthority, CertificateFacts, createIntermediateCa, createRootCa, IssuedCertificate,
   issueClientCertificate, issueServerCertificate, KeyAlgorithm, loadCertificateAuthority, SubjectAltName, UserInputError,
@@ -6,12 +7,14 @@ import { PUBLIC_FILE_MODE, SECRET_FILE_MODE } from './atomic-write';
 import { CrlContext } from './crls';
 import { KeyPool } from './key-pool';
 import { CaId, layout } from './layout';
-import { CaRecord, CertificateRecord, StoreState } from './state';
+import { CaRecord, CertificateRecord, PendingCa, StoreState } from './state';
 import { readInStore, writeInStore } from './store-files';
 
 // Creating CAs and issuing leaves into the store: files first (key 0600, created with that mode), then the
 // record in the state, which the caller saves. A run killed before the state is saved leaves only unreferenced
-// files behind; they are never read, and the CA files are adopted on the next run when they form a valid pair.
+// files behind, which are never read. The one exception is a CA: before its files are written, store.json
+// records (under the lock) the certificate about to be written, so that the next run adopts exactly those
+// files and refuses anything else found under the CA's names.
 
 /** What issuing needs beyond what CRL maintenance needs (the store passes one context to both). */
 export interface IssueContext extends CrlContext {
@@ -19,6 +22,8 @@ export interface IssueContext extends CrlContext {
   readonly progress?: <T>(label: string, work: () => Promise<T>) => Promise<T>;
   /** Keys generated ahead in parallel; without it each key is generated when needed. */
   readonly keys?: KeyPool;
+  /** Saves the state now (under the lock), e.g. a CA's intent before its files are written. */
+  commit(): void;
 }
 
 const keyFor = (ctx: IssueContext, algorithm: KeyAlgorithm) => (ctx.keys ? ctx.keys.take(algorithm) : undefined);
@@ -87,20 +92,7 @@ export async function ensureCa(ctx: IssueContext, id: CaId, wish: CaWish): Promi
     }
     return false;
   }
-  const certPem = readInStore(ctx.dir, layout.caCert(id))?.toString('utf8');
-  const keyPem = readInStore(ctx.dir, layout.caKey(id))?.toString('utf8');
-  if (certPem && keyPem) {
-    try {
-      const ca = await loadCertificateAuthority(certPem, keyPem, layout.caCert(id));
-      if (ca.facts.commonName === wish.commonName) {
-        ctx.state.cas[id] = caRecord(id, ca.facts, wish.issuer ?? null);
-        ctx.warn(`adopted ${layout.caCert(id)} and its key, left by an interrupted run.`);
-        return true;
-      }
-    } catch {
-      // Not a usable pair: an interrupted run's leftovers, never referenced by store.json; replaced below.
-    }
-  }
+  if (await adoptInterrupted(ctx, id, wish)) return true;
   const make = async () => {
     const options = { commonName: wish.commonName, keyAlgorithm: wish.keyAlgorithm, keyPair: await keyFor(ctx, wish.keyAlgorithm), notBefore: notBeforeFor(ctx.now) };
     if (!wish.issuer) return createRootCa(options);
@@ -108,17 +100,65 @@ export async function ensureCa(ctx: IssueContext, id: CaId, wish: CaWish): Promi
     return issueWithUniqueSerial(serialsUsedBy(ctx.state, wish.issuer), () => createIntermediateCa(issuer, options));
   };
   const ca = await withProgress(ctx, wish.keyAlgorithm, id, make);
-  writeInStore(ctx.dir, layout.caKey(id), ca.privateKeyPem, SECRET_FILE_MODE);
-  writeInStore(ctx.dir, layout.caCert(id), ca.certificatePem, PUBLIC_FILE_MODE);
+  writeCaFiles(ctx, id, ca.certificatePem, ca.privateKeyPem, { certificatePem: ca.certificatePem, issuer: wish.issuer ?? null });
   ctx.state.cas[id] = caRecord(id, ca.facts, wish.issuer ?? null);
+  return true;
+}
+
+/** Records the intent in store.json, then writes the key and the certificate; the caller records the CA. */
+function writeCaFiles(ctx: IssueContext, id: CaId, certificatePem: string, keyPem: string, intent: PendingCa): void {
+  ctx.state.pendingCas = { ...ctx.state.pendingCas, [id]: intent };
+  ctx.commit();
+  writeInStore(ctx.dir, layout.caKey(id), keyPem, SECRET_FILE_MODE);
+  writeInStore(ctx.dir, layout.caCert(id), certificatePem, PUBLIC_FILE_MODE);
+  const { [id]: _done, ...rest } = ctx.state.pendingCas;
+  ctx.state.pendingCas = rest;
+}
+
+/**
+ * Refuses CA files under `id`'s names that the store did not write: files are adoptable only when store.json
+ * recorded the intent of the run that wrote them and they are what it was writing (its certificate; a key is
+ * checked against that certificate when adopted). Runs before anything is created, so a refusal writes nothing.
+ */
+export function refuseForeignCaFiles(ctx: IssueContext, id: CaId): void {
+  if (ctx.state.cas[id]) return;
+  const cert = readInStore(ctx.dir, layout.caCert(id))?.toString('utf8');
+  const key = readInStore(ctx.dir, layout.caKey(id));
+  const intent = ctx.state.pendingCas?.[id];
+  if (cert === undefined && key === undefined) return;
+  if (!intent) throw foreignCaFile(ctx, id, cert !== undefined ? layout.caCert(id) : layout.caKey(id), `exists, but store.json neither lists ${id} nor records that a run was creating it`);
+  if (cert !== undefined && cert !== intent.certificatePem) throw foreignCaFile(ctx, id, layout.caCert(id), `is not the certificate that the interrupted run recorded in store.json before writing ${id}`);
+}
+
+function foreignCaFile(ctx: IssueContext, id: CaId, file: string, why: string): UserInputError {
+  return new UserInputError(join(ctx.displayDir, file), `${why}, so the store did not write it and will not use it. Nothing was adopted or written: move ${join(ctx.displayDir, id)} away and run the command again (to use an existing CA, import it with \`mtls-pki import-openssl\`).`);
+}
+
+/** Adopts the CA files an interrupted run wrote, when they are exactly what its intent recorded (see above). */
+async function adoptInterrupted(ctx: IssueContext, id: CaId, wish: CaWish): Promise<boolean> {
+  refuseForeignCaFiles(ctx, id);
+  const intent = ctx.state.pendingCas?.[id];
+  const key = readInStore(ctx.dir, layout.caKey(id))?.toString('utf8');
+  if (!intent || key === undefined) return false; // nothing, or only the intent, was saved: nothing to adopt
+  let ca: CertificateAuthority;
+  try {
+    ca = await loadCertificateAuthority(intent.certificatePem, key, join(ctx.displayDir, id));
+  } catch {
+    throw foreignCaFile(ctx, id, layout.caKey(id), `does not belong to the certificate that the interrupted run recorded in store.json before writing ${id}`);
+  }
+  if (wish.explicit && ca.facts.commonName !== wish.commonName) return false; // the run's own files, never used: replaced
+  writeInStore(ctx.dir, layout.caCert(id), intent.certificatePem, PUBLIC_FILE_MODE);
+  ctx.state.cas[id] = caRecord(id, ca.facts, intent.issuer, intent.importedFrom);
+  const { [id]: _done, ...rest } = ctx.state.pendingCas!;
+  ctx.state.pendingCas = rest;
+  ctx.warn(`adopted ${join(ctx.displayDir, layout.caCert(id))} and its key, written by an interrupted run (store.json recorded them).`);
   return true;
 }
 
 /** Adopts an existing CA (from openssl) as `id`: copies its certificate and key into the store. */
 export async function adoptCa(ctx: IssueContext, id: CaId, certPem: string, keyPem: string, source: string): Promise<CertificateAuthority> {
   const ca = await loadCertificateAuthority(certPem, keyPem, source);
-  writeInStore(ctx.dir, layout.caKey(id), keyPem, SECRET_FILE_MODE);
-  writeInStore(ctx.dir, layout.caCert(id), ca.facts.pem, PUBLIC_FILE_MODE);
+  writeCaFiles(ctx, id, ca.facts.pem, keyPem, { certificatePem: ca.facts.pem, issuer: null, importedFrom: source });
   ctx.state.cas[id] = caRecord(id, ca.facts, null, source);
   return ca;
 }

@@ -104,7 +104,7 @@ export class PkiStore {
   }
 
   /** Runs `fn` under the lock on freshly read state; saves state, CRLs and the trust bundle afterwards. */
-  private async mutate<T>(now: Date, fn: (ctx: IssueContext & { commit(): void }) => Promise<T>): Promise<T> {
+  private async mutate<T>(now: Date, fn: (ctx: IssueContext) => Promise<T>): Promise<T> {
     refuseLinks(this.dir);
     if (!statOrUndefined(this.dir)) ensureDir(this.dir);
     return withLock(this.dir, this.options.lock ?? {}, async () => {
@@ -119,7 +119,10 @@ export class PkiStore {
         if (!cache.has(id)) cache.set(id, loadStoreCa(this.dir, state, id));
         return cache.get(id)!;
       };
-      const ctx = { dir: this.dir, state, now, loadCa, warn: (m: string) => this.warn(m), progress: this.options.progress, keys: new KeyPool(), commit: () => void writeState(this.dir, state) };
+      const ctx: IssueContext = {
+        dir: this.dir, displayDir: this.displayDir, state, now, loadCa, warn: (m: string) => this.warn(m), progress: this.options.progress,
+        keys: new KeyPool(), commit: () => void writeState(this.dir, state),
+      };
       const result = await fn(ctx);
       writeState(this.dir, state);
       const bundle = trustBundle(this.dir, state);

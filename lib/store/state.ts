@@ -61,6 +61,16 @@ export interface RevocationRecord {
   readonly listedAfterExpiryOnCrl?: string;
 }
 
+/**
+ * A CA whose files a run is about to write, recorded (under the lock) before the first byte: the next run
+ * adopts files left by an interruption only when they are exactly these (see issue.ts).
+ */
+export interface PendingCa {
+  readonly certificatePem: string;
+  readonly issuer: CaId | null;
+  readonly importedFrom?: string;
+}
+
 export interface CrlRecord {
   /** The last CRL number used, decimal (a bigint). */
   readonly number: string;
@@ -83,6 +93,8 @@ export interface StoreState {
   certificates: CertificateRecord[];
   revocations: RevocationRecord[];
   crls: Partial<Record<CaId, CrlRecord>>;
+  /** Optional, and present only while a CA is being created, so version 1 stores written before it still read. */
+  pendingCas?: Partial<Record<CaId, PendingCa>>;
 }
 
 /** CRL validity 90 days, refreshed when fewer than 30 remain: longer than the construct's 7-day warning. */
@@ -103,7 +115,10 @@ export function emptyState(): StoreState {
 
 /** The canonical text of a state: fixed key order as built, two-space indent, trailing newline. */
 export function serializeState(state: StoreState): string {
-  return `${JSON.stringify(state, null, 2)}\n`;
+  // An empty pendingCas is left out, so that creating a CA leaves store.json as if it had never been pending.
+  const { pendingCas, ...rest } = state;
+  const pending = pendingCas && Object.keys(pendingCas).length ? { pendingCas } : {};
+  return `${JSON.stringify({ ...rest, ...pending }, null, 2)}\n`;
 }
 
 function damaged(path: string, what: string): UserInputError {
@@ -143,6 +158,9 @@ export function parseState(text: string, path: string): StoreState {
   check(s.crls && typeof s.crls === 'object', path, 'has no "crls" object');
   for (const [id, crl] of Object.entries(s.crls)) {
     check(isCaId(id) && crl && /^\d+$/.test(crl.number) && isIso(crl.nextUpdate), path, `has a damaged CRL record "${id}"`);
+  }
+  for (const [id, p] of Object.entries(s.pendingCas ?? {})) {
+    check(isCaId(id) && p && typeof p.certificatePem === 'string', path, `has a damaged pending CA "${id}"`);
   }
   return s;
 }

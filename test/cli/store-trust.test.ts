@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { openssl, scratchDir } from '../support/openssl';
@@ -5,12 +7,13 @@ import { snapshot } from '../store/helpers';
 import { cli, requireBuild } from './cli';
 
 // Issue 13, part B, through the built CLI with real files: the store follows no link and uses no CA file it did
-// not write.
+// not write (nor one an interrupted run left, unless store.json recorded that run's intent).
 
 beforeAll(requireBuild);
 
 const tmp = scratchDir('mtls-trust-');
 afterAll(() => tmp.cleanup());
+const ENV = { ...process.env, NO_COLOR: '1', MTLS_PKI_LOCK_TIMEOUT_MS: '20000' };
 
 describe('the store trusts only files it wrote', () => {
   test('init refuses CA files planted as symbolic links ("left by an interrupted run"): exit 1, nothing adopted or written', () => {
@@ -58,5 +61,36 @@ describe('the store trusts only files it wrote', () => {
     expect(cli(['crl', '--force', '--dir', dir]).status).toBe(1);
     expect(snapshot(dir)).toEqual(before);
     expect(cli(['list', '--dir', dir])).toMatchObject({ status: 0, stderr: expect.stringMatching(/warning: .*client-ca\/cert.pem: is not the client-ca that store.json records/) });
+  });
+  test('init killed by a full disk at each write point: the next init adopts exactly what store.json recorded, or starts afresh', () => {
+    const outcomes: string[] = [];
+    for (let n = 0; n <= 30; n++) {
+      const dir = join(tmp.dir, `interrupted-${n}`);
+      const r = cli(['init', '--dir', dir], { env: { ...ENV, MTLS_TEST_FAIL_WRITES: String(n) } });
+      if (r.status === 0) {
+        outcomes.push(`${n}: done`);
+        break;
+      }
+      expect(r.stderr).toMatch(/the disk is full/);
+      const again = cli(['init', '--dir', dir]);
+      expect({ n, status: again.status }).toEqual({ n, status: 0 });
+      const adopted = [...again.stderr.matchAll(/warning: adopted \S+\/(\S+)\/cert.pem and its key, written by an interrupted run/g)].map((m) => m[1]);
+      expect(again.stderr.replace(/mtls-pki: warning: adopted .*\n/g, '')).toBe('');
+      outcomes.push(`${n}: ${adopted.length ? `adopted ${adopted.join(', ')}` : 'fresh'}`);
+      // Whatever happened, store.json pins the files now in the store, and no intent is left over.
+      const state = JSON.parse(fs.readFileSync(join(dir, 'store.json'), 'utf8'));
+      expect(state.pendingCas).toBeUndefined();
+      for (const id of ['server-ca', 'client-ca']) {
+        const der = openssl(['x509', '-in', join(dir, id, 'cert.pem'), '-outform', 'DER']).length; // readable by openssl
+        expect(der).toBeGreaterThan(0);
+        const fp = createHash('sha256').update(spawnSync('openssl', ['x509', '-in', join(dir, id, 'cert.pem'), '-outform', 'DER']).stdout).digest('hex');
+        expect([id, state.cas[id].fingerprintSha256]).toEqual([id, fp]);
+        expect(openssl(['pkey', '-in', join(dir, id, 'key.pem'), '-pubout'])).toBe(openssl(['x509', '-in', join(dir, id, 'cert.pem'), '-noout', '-pubkey']));
+      }
+      expect(cli(['list', '--dir', dir])).toMatchObject({ status: 0, stderr: '' });
+    }
+    expect(outcomes[outcomes.length - 1]).toMatch(/done$/);
+    expect(outcomes.some((o) => /adopted/.test(o))).toBe(true); // the adoption path was reached, not only fresh starts
+    console.log(`init interrupted at each write: ${outcomes.join('; ')}`);
   });
 });

@@ -7,8 +7,9 @@ import { PkiStore } from '../../lib/store';
 import { scratchDir } from '../support/openssl';
 import { scratchStore, snapshot } from './helpers';
 
-// The store trusts only files it wrote: it follows no symbolic link inside the store, and uses a CA only when its
-// certificate is the one store.json pinned (and the key belongs to it).
+// The store trusts only files it wrote: it follows no symbolic link inside the store, uses a CA only when its
+// certificate is the one store.json pinned (and the key belongs to it), and adopts CA files an interrupted run
+// left only when store.json recorded that run's intent to write exactly those files.
 
 /** A directory in /tmp that every user may write (mode 1777, like /tmp itself). */
 function worldWritableDir() {
@@ -149,6 +150,83 @@ describe('CA files are pinned by the fingerprints in store.json', () => {
       await store.ensure();
       fs.writeFileSync(join(s.dir, 'server-ca/key.pem'), (await createRootCa({ commonName: 'x' })).privateKeyPem);
       await expect(store.issueServer('web', ['web.example'])).rejects.toThrow(/server-ca key: does not belong to the CA certificate "CN=mtls-pki Server CA"/);
+    } finally {
+      s.cleanup();
+    }
+  });
+});
+
+describe('files an interrupted run left are adopted only when store.json recorded the intent to write them', () => {
+  /** The state an interrupted first run leaves: client-ca's files written, its record not yet saved, its intent saved. */
+  async function interrupted(keep: 'both' | 'key') {
+    const s = scratchStore();
+    await (await s.open()).ensure();
+    const state = stateOf(s.dir);
+    const ca = state.cas['client-ca'];
+    const certificatePem = fs.readFileSync(join(s.dir, 'client-ca/cert.pem'), 'utf8');
+    delete state.cas['client-ca'];
+    delete state.crls['client-ca'];
+    state.pendingCas = { 'client-ca': { certificatePem, issuer: null } };
+    fs.writeFileSync(join(s.dir, 'store.json'), `${JSON.stringify(state, null, 2)}\n`);
+    fs.rmSync(join(s.dir, 'client-ca/crl.pem'));
+    if (keep === 'key') fs.rmSync(join(s.dir, 'client-ca/cert.pem'));
+    return { s, ca, certificatePem };
+  }
+
+  test.each(['both', 'key'] as const)('the recorded files (%s) are adopted, with a warning, and the intent is cleared', async (keep) => {
+    const { s, ca, certificatePem } = await interrupted(keep);
+    try {
+      await (await s.open()).ensure();
+      expect(stateOf(s.dir).cas['client-ca']).toEqual(ca);
+      expect(stateOf(s.dir).pendingCas).toBeUndefined();
+      expect(fs.readFileSync(join(s.dir, 'client-ca/cert.pem'), 'utf8')).toBe(certificatePem);
+      expect(s.warnings).toEqual([expect.stringMatching(/adopted .*client-ca\/cert.pem and its key, written by an interrupted run \(store.json recorded them\)/)]);
+    } finally {
+      s.cleanup();
+    }
+  });
+
+  test('other files under the CA\'s names are refused, and nothing is written', async () => {
+    const { s } = await interrupted('both');
+    try {
+      // Another same-CN certificate in place of the recorded one.
+      const other = await createRootCa({ commonName: 'mtls-pki Client CA' });
+      fs.writeFileSync(join(s.dir, 'client-ca/cert.pem'), other.certificatePem);
+      fs.writeFileSync(join(s.dir, 'client-ca/key.pem'), other.privateKeyPem);
+      let before = snapshot(s.dir);
+      await expect((await s.open()).ensure()).rejects.toThrow(/client-ca\/cert.pem: is not the certificate that the interrupted run recorded in store.json before writing client-ca, so the store did not write it and will not use it\. Nothing was adopted or written: move .*client-ca away/);
+      expect(snapshot(s.dir)).toEqual(before);
+
+      // The recorded certificate, with a key that is not its own.
+      fs.writeFileSync(join(s.dir, 'client-ca/cert.pem'), stateOf(s.dir).pendingCas['client-ca'].certificatePem);
+      before = snapshot(s.dir);
+      await expect((await s.open()).ensure()).rejects.toThrow(/client-ca\/key.pem: does not belong to the certificate that the interrupted run recorded/);
+      expect(snapshot(s.dir)).toEqual(before);
+
+      // No intent at all: files someone put there by hand.
+      const state = stateOf(s.dir);
+      delete state.pendingCas;
+      fs.writeFileSync(join(s.dir, 'store.json'), `${JSON.stringify(state, null, 2)}\n`);
+      before = snapshot(s.dir);
+      await expect((await s.open()).ensure()).rejects.toThrow(/client-ca\/cert.pem: exists, but store.json neither lists client-ca nor records that a run was creating it/);
+      expect(snapshot(s.dir)).toEqual(before);
+      expect(s.warnings).toEqual([]);
+    } finally {
+      s.cleanup();
+    }
+  });
+
+  test('CA files copied into a new store by hand are refused, not adopted (import-openssl is the way)', async () => {
+    const s = scratchStore();
+    try {
+      const mine = await createRootCa({ commonName: 'mtls-pki Server CA' });
+      fs.mkdirSync(join(s.dir, 'server-ca'), { recursive: true });
+      fs.writeFileSync(join(s.dir, 'server-ca/cert.pem'), mine.certificatePem);
+      fs.writeFileSync(join(s.dir, 'server-ca/key.pem'), mine.privateKeyPem, { mode: 0o600 });
+      const before = snapshot(s.dir);
+      await expect((await s.open()).ensure()).rejects.toThrow(/server-ca\/cert.pem: exists, but store.json neither lists server-ca nor records that a run was creating it.*import it with `mtls-pki import-openssl`/);
+      expect(snapshot(s.dir)).toEqual(before);
+      expect(fs.readFileSync(join(s.dir, 'server-ca/key.pem'), 'utf8')).toBe(mine.privateKeyPem);
     } finally {
       s.cleanup();
     }
