@@ -1,6 +1,6 @@
+import { join } from 'node:path';
 import { RevocationReason, UserInputError } from '../pki';
-import { readCaCertificate } from './ca-files';
-import { crlIssuers, readCurrentCrl } from './crls';
+import { allLostRevocations, crlIssuers, PublishedView, publishedCrl } from './crls';
 import { CA_IDS, CaId, layout } from './layout';
 import { revocationOf } from './revoke';
 import { StoreState } from './state';
@@ -60,7 +60,7 @@ export interface StoreListing {
 
 /**
  * The store as `list` and `check` show it. `warn` hears what is wrong but does not stop the listing: a CA file
- * that is not the one store.json pins.
+ * that is not the one store.json pins, a revocation the published CRL lists but store.json lost.
  */
 export function listingOf(dir: string, state: StoreState, now: Date, warn: (message: string) => void = () => undefined): StoreListing {
   const cas = CA_IDS.flatMap((id): CaListing[] => {
@@ -77,18 +77,19 @@ export function listingOf(dir: string, state: StoreState, now: Date, warn: (mess
       ...(c.files ? { certFile: c.files.chain ?? c.files.cert, keyFile: c.files.key } : {}),
     };
   });
-  const pinned = new Map(CA_IDS.filter((id) => state.cas[id]).map((id) => {
+  const view: PublishedView = { dir, state, published: new Map() };
+  const readable = (id: CaId) => {
     try {
-      return [id, readCaCertificate(dir, state, id).facts] as const;
+      return publishedCrl(view, id);
     } catch (e) {
       if (!(e instanceof UserInputError)) throw e;
       warn(e.message);
-      return [id, undefined] as const;
+      view.published.set(id, { damaged: true });
+      return { facts: undefined };
     }
-  }));
+  };
   const crls = crlIssuers(state).map((id): CrlListing => {
-    const ca = pinned.get(id);
-    const { facts } = ca ? readCurrentCrl(dir, ca, id) : { facts: undefined };
+    const { facts } = readable(id);
     const wanted = state.revocations.filter((r) => r.issuer === id).map((r) => r.serialHex).sort().join();
     const listed = facts ? facts.entries.map((e) => e.serialHex).sort().join() : undefined;
     const refreshDue = !facts?.nextUpdate || listed !== wanted
@@ -105,6 +106,11 @@ export function listingOf(dir: string, state: StoreState, now: Date, warn: (mess
       refreshDue,
     };
   });
+  CA_IDS.filter((id) => state.cas[id]).forEach(readable);
+  for (const { ca, entries } of allLostRevocations(view)) {
+    const crl = `mtls-pki crl${dir === 'pki' ? '' : ` --dir ${dir}`}`;
+    warn(`${join(dir, layout.crl(ca))} lists ${entries.map((e) => `serial ${e.serialHex}`).join(', ')}, but store.json has no such revocation (was it restored from an older backup?). The next crl, revoke or synth refuses to publish until you run \`${crl} --adopt-published\` (keeps them revoked) or forget one on purpose with \`${crl} --forget SERIAL --why TEXT\`.`);
+  }
   return {
     dir, now: now.toISOString(), cas, certificates, crls,
     settings: { crlValidityDays: state.settings.crlValidityDays, crlRefreshBeforeDays: state.settings.crlRefreshBeforeDays },

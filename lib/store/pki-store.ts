@@ -5,7 +5,7 @@ import {
 } from '../pki';
 import { DIR_MODE, ensureDir, fsError, PUBLIC_FILE_MODE, removeStaleTempFiles } from './atomic-write';
 import { loadStoreCa, readCaCertificate } from './ca-files';
-import { CrlStatus, maintainCrls, pruneRevocations } from './crls';
+import { CrlStatus, maintainCrls, pruneRevocations, refuseLostRevocations } from './crls';
 import { applySpec, ensureServer, isUsable, PkiSpec, validateSpec } from './ensure';
 import { ImportOpensslOptions, ImportResult, importOpensslInto, loadImportedCa, readIndex } from './import-openssl';
 import { issueClient, IssueContext, sanText } from './issue';
@@ -13,8 +13,9 @@ import { KeyPool } from './key-pool';
 import { CA_IDS, CaId, layout, STATE_FILE } from './layout';
 import { listingOf, StoreListing } from './listing';
 import { isPidAlive, LockOptions, withLock } from './lock';
+import { RecoveryOptions, RecoveryResult, recoverLostRevocations } from './lost-revocations';
 import { materialOf, PkiMaterial, trustBundle } from './material';
-import { recordRevocation, resolveTargets, RevokeTarget } from './revoke';
+import { normalizeSerial, recordRevocation, resolveTargets, RevokeTarget } from './revoke';
 import { CertificateRecord, emptyState, readState, RevocationRecord, StoreState, writeState } from './state';
 import { refuseLinks, refuseLinksInLayout, writeInStore } from './store-files';
 
@@ -103,8 +104,11 @@ export class PkiStore {
     }
   }
 
-  /** Runs `fn` under the lock on freshly read state; saves state, CRLs and the trust bundle afterwards. */
-  private async mutate<T>(now: Date, fn: (ctx: IssueContext) => Promise<T>): Promise<T> {
+  /**
+   * Runs `fn` under the lock on freshly read state; saves state, CRLs and the trust bundle afterwards. For an
+   * operation that `publishes` CRLs, the monotonic guard (crls.ts) runs first, so its refusal writes nothing.
+   */
+  private async mutate<T>(now: Date, publishes: boolean, fn: (ctx: IssueContext) => Promise<T>): Promise<T> {
     refuseLinks(this.dir);
     if (!statOrUndefined(this.dir)) ensureDir(this.dir);
     return withLock(this.dir, this.options.lock ?? {}, async () => {
@@ -121,8 +125,9 @@ export class PkiStore {
       };
       const ctx: IssueContext = {
         dir: this.dir, displayDir: this.displayDir, state, now, loadCa, warn: (m: string) => this.warn(m), progress: this.options.progress,
-        keys: new KeyPool(), commit: () => void writeState(this.dir, state),
+        keys: new KeyPool(), published: new Map(), commit: () => void writeState(this.dir, state),
       };
+      if (publishes) refuseLostRevocations(ctx);
       const result = await fn(ctx);
       writeState(this.dir, state);
       const bundle = trustBundle(this.dir, state);
@@ -141,7 +146,7 @@ export class PkiStore {
   async ensure(spec: PkiSpec = {}): Promise<PkiMaterial> {
     validateSpec(spec);
     const now = spec.now ?? new Date();
-    const state = await this.mutate(now, async (ctx) => {
+    const state = await this.mutate(now, true, async (ctx) => {
       await applySpec(ctx, spec);
       ctx.commit();
       await maintainCrls(ctx);
@@ -157,11 +162,11 @@ export class PkiStore {
 
   /**
    * Revokes one certificate, by CN, serial or PEM (see revoke.ts for several certificates sharing a CN),
-   * and publishes the new CRL. Revoking a revoked certificate returns its existing record unchanged.
+   * and publishes the new CRLs, returning them as written under the same lock. Revoking a revoked certificate
+   * returns its existing record unchanged.
    */
-  /** Revokes one certificate and publishes the CRLs, returning them as written under the same lock. */
   async revoke(target: RevokeTarget, reason?: RevocationReason, now = new Date()): Promise<RevocationRecord & { readonly crls: readonly CrlStatus[] }> {
-    return this.mutate(now, async (ctx) => {
+    return this.mutate(now, true, async (ctx) => {
       const [first] = resolveTargets(this.dir, ctx.state, target, 'one');
       const { record } = recordRevocation(ctx.state, first, reason, now);
       ctx.commit();
@@ -171,25 +176,40 @@ export class PkiStore {
 
   /** Writes a new CRL for each CA whose revoked set changed or whose CRL is due (or every CA, with force). */
   async refreshCrls(options: { force?: boolean; now?: Date } = {}): Promise<CrlStatus[]> {
-    return this.mutate(options.now ?? new Date(), (ctx) => maintainCrls(ctx, options.force ?? false));
+    return this.mutate(options.now ?? new Date(), true, (ctx) => maintainCrls(ctx, options.force ?? false));
   }
 
   /**
-   * Drops revocations RFC 5280 lets go (certificate expired, and listed on a CRL issued after that), then
-   * publishes CRLs without them. Never happens implicitly.
+   * Drops revocations RFC 5280 lets go (certificate expired, and listed on a published CRL issued after that,
+   * both judged at `now`), records each in store.json's audit, then publishes CRLs without them. Never
+   * happens implicitly.
    */
   async prune(options: { now?: Date } = {}): Promise<{ pruned: RevocationRecord[]; crls: CrlStatus[] }> {
-    return this.mutate(options.now ?? new Date(), async (ctx) => {
-      const pruned = pruneRevocations(ctx.state);
+    return this.mutate(options.now ?? new Date(), true, async (ctx) => {
+      const pruned = pruneRevocations(ctx);
       ctx.commit();
       return { pruned, crls: await maintainCrls(ctx) };
+    });
+  }
+
+  /**
+   * The way out when the published CRLs list revocations store.json lost (after restoring an older store.json,
+   * `ensure`, `revoke` and `refreshCrls` refuse to publish): `adopt` re-records them from the CRLs, `forget`
+   * drops the given serials on purpose (with `why`). Both are recorded in store.json's audit; then the CRLs
+   * are published. See lost-revocations.ts.
+   */
+  async recoverRevocations(options: RecoveryOptions & { now?: Date }): Promise<RecoveryResult & { crls: CrlStatus[] }> {
+    const forget = (options.forget ?? []).map((s) => normalizeSerial(s, '--forget'));
+    return this.mutate(options.now ?? new Date(), false, async (ctx) => {
+      const result = recoverLostRevocations(ctx, { ...options, forget });
+      return { ...result, crls: await maintainCrls(ctx) };
     });
   }
 
   /** Issues (or, unless force, reuses) the server certificate `name` for `names`. */
   async issueServer(name: string, names: readonly string[], options: IssueOptions = {}): Promise<{ record: CertificateRecord; created: boolean }> {
     validateSpec({ servers: [{ name, names, keyAlgorithm: options.keyAlgorithm, validityDays: options.validityDays }] });
-    return this.mutate(options.now ?? new Date(), async (ctx) => {
+    return this.mutate(options.now ?? new Date(), false, async (ctx) => {
       const keyAlgorithm = options.keyAlgorithm ?? ctx.state.settings.keyAlgorithm ?? DEFAULT_KEY_ALGORITHM;
       return ensureServer(ctx, name, names, { keyAlgorithm, validityDays: options.validityDays }, options.force);
     });
@@ -199,7 +219,7 @@ export class PkiStore {
   async issueClient(commonName: string, altNames: readonly string[] = [], options: IssueOptions = {}): Promise<{ record: CertificateRecord; created: boolean }> {
     validateSpec({ clients: [{ commonName, altNames, keyAlgorithm: options.keyAlgorithm, validityDays: options.validityDays }] });
     const now = options.now ?? new Date();
-    return this.mutate(now, async (ctx) => {
+    return this.mutate(now, false, async (ctx) => {
       const wanted = altNames.map((n, i) => sanText(inferSubjectAltName(n, `altNames[${i}]`))).sort().join();
       const existing = ctx.state.certificates.find((c) => c.kind === 'client' && c.commonName === commonName && isUsable(ctx.state, c, now) && [...c.subjectAltNames].sort().join() === wanted);
       if (existing && !options.force) return { record: existing, created: false };
@@ -210,7 +230,8 @@ export class PkiStore {
 
   /**
    * Issued and revoked certificates, CAs, and each CRL's number, nextUpdate and days left. Takes no lock.
-   * Warns (OpenOptions.onWarning) about CA files that are not the ones store.json pins.
+   * Warns (OpenOptions.onWarning) about CA files that are not the ones store.json pins, and revocations the
+   * published CRLs list but store.json lost.
    */
   async list(options: { now?: Date } = {}): Promise<StoreListing> {
     return listingOf(this.displayDir, this.readStateOrFail(), options.now ?? new Date(), (m) => this.warn(m));
@@ -227,7 +248,7 @@ export class PkiStore {
     // Everything that needs no store is checked first: a refused import creates no directory and takes no lock.
     readIndex(options);
     await loadImportedCa(options);
-    return this.mutate(options.now ?? new Date(), (ctx) => importOpensslInto(ctx, options));
+    return this.mutate(options.now ?? new Date(), true, (ctx) => importOpensslInto(ctx, options));
   }
 }
 

@@ -57,8 +57,33 @@ export interface RevocationRecord {
   readonly reason?: RevocationReason;
   /** The revoked certificate's notAfter, when known: the entry becomes prunable after it. */
   readonly notAfter?: string;
-  /** The number of the first CRL issued after notAfter that listed this entry (RFC 5280 §3.3: then it may go). */
+  /**
+   * Written by earlier releases: the number of a CRL issued after notAfter that listed this entry. No longer
+   * trusted (a run with a clock far ahead set it for certificates that had not expired); pruning checks the
+   * published CRL and the real time instead (crls.ts).
+   */
   readonly listedAfterExpiryOnCrl?: string;
+}
+
+/**
+ * A revocation that left store.json, or came back into it from a published CRL: what happened, when, and
+ * which published CRL listed it then. A CRL may drop a serial the store no longer has only when an entry
+ * here says it was pruned or forgotten (see the monotonic guard in crls.ts).
+ */
+export interface AuditEntry {
+  /** ISO time of the action. */
+  readonly at: string;
+  readonly action: 'pruned-expired' | 'forgot-revocation' | 'adopted-from-crl';
+  readonly issuer: CaId;
+  readonly serialHex: string;
+  readonly commonName?: string;
+  /** When the certificate was revoked, as the record or the CRL said. */
+  readonly revokedAt: string;
+  readonly reason?: RevocationReason;
+  /** The number of the published CRL that listed the serial at the time (decimal). */
+  readonly crlNumber: string;
+  /** The operator's reason, for forgot-revocation (`mtls-pki crl --forget SERIAL --why TEXT`). */
+  readonly note?: string;
 }
 
 /**
@@ -93,7 +118,9 @@ export interface StoreState {
   certificates: CertificateRecord[];
   revocations: RevocationRecord[];
   crls: Partial<Record<CaId, CrlRecord>>;
-  /** Optional, and present only while a CA is being created, so version 1 stores written before it still read. */
+  /** Optional (absent until the first entry), so version 1 stores written before it still read and write. */
+  audit?: AuditEntry[];
+  /** Optional, and present only while a CA is being created. */
   pendingCas?: Partial<Record<CaId, PendingCa>>;
 }
 
@@ -159,6 +186,9 @@ export function parseState(text: string, path: string): StoreState {
   for (const [id, crl] of Object.entries(s.crls)) {
     check(isCaId(id) && crl && /^\d+$/.test(crl.number) && isIso(crl.nextUpdate), path, `has a damaged CRL record "${id}"`);
   }
+  check(s.audit === undefined || Array.isArray(s.audit), path, 'has an "audit" that is not a list');
+  (s.audit ?? []).forEach((a, i) => check(a && isSerial(a.serialHex) && isCaId(a.issuer) && isIso(a.at) && /^\d+$/.test(a.crlNumber),
+    path, `has a damaged audit entry (audit[${i}])`));
   for (const [id, p] of Object.entries(s.pendingCas ?? {})) {
     check(isCaId(id) && p && typeof p.certificatePem === 'string', path, `has a damaged pending CA "${id}"`);
   }

@@ -2,18 +2,113 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
-import { openssl, scratchDir } from '../support/openssl';
+import { writeFakeClock } from '../hardening/support';
+import { openssl, opensslResult, scratchDir } from '../support/openssl';
 import { snapshot } from '../store/helpers';
-import { cli, requireBuild } from './cli';
+import { CLI, cli, requireBuild } from './cli';
 
-// Issue 13, part B, through the built CLI with real files: the store follows no link and uses no CA file it did
-// not write (nor one an interrupted run left, unless store.json recorded that run's intent).
+// Issue 13, part B, through the built CLI with real files: a restored store.json cannot quietly un-revoke (crl
+// refuses; --forget and --adopt-published are the explicit ways out), a clock that ran ahead for one run cannot
+// make pruning drop a valid certificate, and the store follows no link and uses no CA file it did not write.
 
 beforeAll(requireBuild);
 
 const tmp = scratchDir('mtls-trust-');
 afterAll(() => tmp.cleanup());
+const DAY = 86_400_000;
 const ENV = { ...process.env, NO_COLOR: '1', MTLS_PKI_LOCK_TIMEOUT_MS: '20000' };
+
+const serialOf = (dir: string, cn: string): string => JSON.parse(cli(['list', '--json', '--dir', dir]).stdout).certificates.find((c: { commonName: string }) => c.commonName === cn).serialHex;
+const crlText = (dir: string, file = 'client-trust/ca.crl') => openssl(['crl', '-in', join(dir, file), '-noout', '-text']);
+/** Serials as `openssl crl -text` prints them (uppercase hex, no colons). */
+const listedByOpenssl = (dir: string) => [...crlText(dir).matchAll(/Serial Number: (\S+)/g)].map((m) => m[1]);
+
+/** A store with Client001..3, a backup of store.json taken then, Client001 revoked after it, and the backup restored. */
+function restored(name: string): { dir: string; revoked: string } {
+  const dir = join(tmp.dir, name);
+  expect(cli(['init', '--dir', dir]).status).toBe(0);
+  for (const cn of ['Client001', 'Client002', 'Client003']) expect(cli(['client', cn, '--dir', dir]).status).toBe(0);
+  fs.copyFileSync(join(dir, 'store.json'), join(tmp.dir, `${name}-backup.json`));
+  expect(cli(['revoke', 'Client001', '--reason', 'keyCompromise', '--dir', dir])).toMatchObject({ status: 0 });
+  const revoked = serialOf(dir, 'Client001');
+  fs.copyFileSync(join(tmp.dir, `${name}-backup.json`), join(dir, 'store.json')); // the restore
+  return { dir, revoked };
+}
+
+describe('a store.json restored from an older backup', () => {
+  let dir: string;
+  let revoked: string;
+  beforeAll(() => ({ dir, revoked } = restored('restored')));
+
+  test('crl exits 1 naming the serial it would un-revoke; nothing is written; openssl shows the published CRL still lists it', () => {
+    const before = snapshot(dir);
+    for (const args of [['crl'], ['crl', '--force'], ['crl', '--prune-expired'], ['revoke', 'Client002']]) {
+      const r = cli([...args, '--dir', dir]);
+      expect({ args, status: r.status }).toEqual({ args, status: 1 });
+      // (revoke first lists the store, which warns about the same thing.)
+      expect(r.stderr).toMatch(new RegExp(`(^|\\n)mtls-pki: error: ${dir}/client-ca/crl.pem \\(CRL #2\\): lists a revocation that store.json does not have: serial ${revoked} \\("Client001", client-ca, revoked [^)]*, keyCompromise\\)\\. Publishing a new CRL now would un-revoke it.* mtls-pki crl --dir ${dir} --adopt-published\\..* mtls-pki crl --dir ${dir} --forget ${revoked} --why .*Nothing was written\\.\\n$`));
+      expect(r.stdout).toBe('');
+    }
+    expect(snapshot(dir)).toEqual(before);
+    expect(listedByOpenssl(dir)).toEqual([revoked]);
+    expect(crlText(dir, 'client-ca/crl.pem')).toContain(`Serial Number: ${revoked}`);
+    // list says so too, without failing.
+    expect(cli(['list', '--dir', dir])).toMatchObject({ status: 0, stderr: expect.stringMatching(new RegExp(`warning: ${dir}/client-ca/crl.pem lists serial ${revoked}, but store.json has no such revocation .* \`mtls-pki crl --dir ${dir} --adopt-published\``)) });
+  });
+
+  test('crl --forget SERIAL --why TEXT publishes without it, says so, records it in store.json, and openssl no longer lists it', () => {
+    expect(cli(['crl', '--forget', revoked, '--dir', dir])).toMatchObject({ status: 2, stderr: expect.stringMatching(/--forget needs --why "TEXT"/) });
+    expect(cli(['crl', '--why', 'x', '--dir', dir])).toMatchObject({ status: 2, stderr: expect.stringMatching(/--why goes with --forget SERIAL/) });
+    const r = cli(['crl', '--forget', revoked, '--why', 'revoked by mistake, ticket OPS-7', '--out', join(tmp.dir, 'forgot.crl'), '--dir', dir]);
+    expect(r).toMatchObject({ status: 0, stdout: expect.stringMatching(/^client-ca CRL #3, 0 revoked, .*\(new: revocations changed\)\nwrote /) });
+    expect(r.stderr).toBe(`mtls-pki: forgot serial ${revoked} ("Client001", client-ca, revoked ${/revoked ([^,]+), keyCompromise/.exec(r.stderr)![1]}, keyCompromise), listed on CRL #2, because: revoked by mistake, ticket OPS-7. It is no longer on the CRL: once the new ca.crl is deployed, nginx accepts that certificate again (recorded in store.json's audit)\n`);
+    expect(JSON.parse(fs.readFileSync(join(dir, 'store.json'), 'utf8')).audit).toEqual([expect.objectContaining({ action: 'forgot-revocation', serialHex: revoked, crlNumber: '2', note: 'revoked by mistake, ticket OPS-7' })]);
+    expect(listedByOpenssl(dir)).toEqual([]);
+    expect(crlText(dir)).toMatch(/No Revoked Certificates/);
+    expect(fs.readFileSync(join(tmp.dir, 'forgot.crl'), 'utf8')).toBe(fs.readFileSync(join(dir, 'client-trust/ca.crl'), 'utf8'));
+    // openssl verify: the certificate is accepted again with the new CRL.
+    const cert = JSON.parse(cli(['list', '--json', '--dir', dir]).stdout).certificates.find((c: { serialHex: string }) => c.serialHex === revoked).certFile;
+    expect(opensslResult(['verify', '-crl_check', '-CAfile', join(dir, 'client-trust/ca.crt'), '-CRLfile', join(dir, 'client-trust/ca.crl'), join(dir, cert)]).output).toMatch(/: OK\n$/);
+    // Everything works again, and forgetting it twice is refused.
+    expect(cli(['crl', '--dir', dir])).toMatchObject({ status: 0, stderr: expect.stringMatching(/CRL #3, 0 revoked, .*\(unchanged\)/) });
+    expect(cli(['crl', '--forget', revoked, '--why', 'again', '--dir', dir])).toMatchObject({ status: 1, stderr: expect.stringMatching(new RegExp(`--forget: no published CRL lists serial ${revoked} without store.json having it`)) });
+  });
+});
+
+test('crl --adopt-published after a restore keeps the revocations (openssl verify: certificate revoked); --json lists them', () => {
+  const { dir, revoked } = restored('adopt');
+  const r = cli(['crl', '--adopt-published', '--json', '--dir', dir]);
+  expect(r.status).toBe(0);
+  const report = JSON.parse(r.stdout);
+  expect(report.adopted).toEqual([{ issuer: 'client-ca', serialHex: revoked, commonName: 'Client001', revokedAt: expect.any(String), reason: 'keyCompromise', crlNumber: '2', note: null }]);
+  expect(report.forgotten).toEqual([]);
+  expect(report.crls[0]).toMatchObject({ number: '2', entries: 1, changed: false });
+  expect(cli(['revoke', 'Client002', '--dir', dir]).status).toBe(0);
+  expect(listedByOpenssl(dir).sort()).toEqual([revoked, serialOf(dir, 'Client002')].sort());
+  const cert = JSON.parse(cli(['list', '--json', '--dir', dir]).stdout).certificates.find((c: { serialHex: string }) => c.serialHex === revoked);
+  expect(cert).toMatchObject({ status: 'revoked', reason: 'keyCompromise' });
+  expect(opensslResult(['verify', '-crl_check', '-CAfile', join(dir, 'client-trust/ca.crt'), '-CRLfile', join(dir, 'client-trust/ca.crl'), join(dir, cert.certFile)]).output).toMatch(/certificate revoked/);
+});
+
+test('pruning with a clock ten years ahead in one run and the real clock in the next prunes nothing that has not expired', () => {
+  const dir = join(tmp.dir, 'clock');
+  expect(cli(['init', '--dir', dir]).status).toBe(0);
+  expect(cli(['client', 'Client001', '--dir', dir]).status).toBe(0);
+  expect(cli(['revoke', 'Client001', '--dir', dir]).status).toBe(0);
+  const serial = serialOf(dir, 'Client001');
+  // One run whose clock is ten years ahead (a VM that booted with a wrong RTC): it publishes a CRL "after" expiry.
+  const preload = writeFakeClock(tmp.dir);
+  const future = new Date(Date.now() + 3650 * DAY).toISOString();
+  const ahead = spawnSync(process.execPath, ['-r', preload, CLI, 'crl', '--force', '--dir', dir], { env: { ...ENV, MTLS_FAKE_NOW: future }, encoding: 'utf8' });
+  expect(ahead.status).toBe(0);
+  expect(crlText(dir)).toContain(`Last Update: ${new Date(future).toUTCString().slice(8, 11)}`);
+  // The next run, on the real clock: Client001 has a year left, so it stays on the CRL.
+  const r = cli(['crl', '--prune-expired', '--json', '--dir', dir]);
+  expect(r.status).toBe(0);
+  expect(JSON.parse(r.stdout).pruned).toEqual([]);
+  expect(listedByOpenssl(dir)).toEqual([serial]);
+  expect(JSON.parse(fs.readFileSync(join(dir, 'store.json'), 'utf8')).revocations.map((x: { serialHex: string }) => x.serialHex)).toEqual([serial]);
+});
 
 describe('the store trusts only files it wrote', () => {
   test('init refuses CA files planted as symbolic links ("left by an interrupted run"): exit 1, nothing adopted or written', () => {
@@ -62,6 +157,7 @@ describe('the store trusts only files it wrote', () => {
     expect(snapshot(dir)).toEqual(before);
     expect(cli(['list', '--dir', dir])).toMatchObject({ status: 0, stderr: expect.stringMatching(/warning: .*client-ca\/cert.pem: is not the client-ca that store.json records/) });
   });
+
   test('init killed by a full disk at each write point: the next init adopts exactly what store.json recorded, or starts afresh', () => {
     const outcomes: string[] = [];
     for (let n = 0; n <= 30; n++) {
