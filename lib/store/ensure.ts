@@ -141,12 +141,17 @@ export async function ensureServer(ctx: IssueContext, name: string, names: reado
   return { record: await issueServer(ctx, name, names, wish), created: true };
 }
 
-/** The current server certificate `name` when it has exactly these SANs, is not revoked and has 30+ days left. */
+/**
+ * The current server certificate `name` when it has exactly these SANs, is not revoked and has 30+ days left,
+ * or (while it has not expired) already ends with its CA: a new one would be clamped to the same date.
+ */
 function reusableServer(state: StoreState, now: Date, name: string, names: readonly string[]): CertificateRecord | undefined {
   const wanted = names.map((n, i) => sanText(inferSubjectAltName(n, `names[${i}]`)));
   const current = currentServer(state, name);
+  const notAfter = current ? Date.parse(current.notAfter) : NaN;
+  const caNotAfter = Date.parse(current ? state.cas[current.issuer]?.notAfter ?? '' : '');
   const fresh = current && !revocationOf(state, current.issuer, current.serialHex)
-    && Date.parse(current.notAfter) - now.getTime() > SERVER_RENEW_BEFORE_DAYS * DAY_MS;
+    && (notAfter - now.getTime() > SERVER_RENEW_BEFORE_DAYS * DAY_MS || (notAfter > now.getTime() && notAfter >= caNotAfter));
   return current && fresh && sameSet(current.subjectAltNames, wanted) ? current : undefined;
 }
 

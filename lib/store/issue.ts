@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import {
-  CertificateAuthority, CertificateFacts, createIntermediateCa, createRootCa, IssuedCertificate,
+  CertificateAuthority, CertificateFacts, createIntermediateCa, createRootCa, DEFAULT_VALIDITY_DAYS, IssuedCertificate,
   issueClientCertificate, issueServerCertificate, KeyAlgorithm, loadCertificateAuthority, SubjectAltName, UserInputError,
 } from '../pki';
 import { PUBLIC_FILE_MODE, SECRET_FILE_MODE } from './atomic-write';
@@ -94,10 +94,11 @@ export async function ensureCa(ctx: IssueContext, id: CaId, wish: CaWish): Promi
   }
   if (await adoptInterrupted(ctx, id, wish)) return true;
   const make = async () => {
+    const issuer = wish.issuer ? await ctx.loadCa(wish.issuer) : undefined;
     const options = { commonName: wish.commonName, keyAlgorithm: wish.keyAlgorithm, keyPair: await keyFor(ctx, wish.keyAlgorithm), notBefore: notBeforeFor(ctx.now) };
-    if (!wish.issuer) return createRootCa(options);
-    const issuer = await ctx.loadCa(wish.issuer);
-    return issueWithUniqueSerial(serialsUsedBy(ctx.state, wish.issuer), () => createIntermediateCa(issuer, options));
+    if (!issuer) return createRootCa(options);
+    const notAfter = clampedNotAfter(ctx, issuer, wish.issuer!, id, options.notBefore, DEFAULT_VALIDITY_DAYS.intermediateCa);
+    return issueWithUniqueSerial(serialsUsedBy(ctx.state, wish.issuer!), () => createIntermediateCa(issuer, { ...options, notAfter }));
   };
   const ca = await withProgress(ctx, wish.keyAlgorithm, id, make);
   writeCaFiles(ctx, id, ca.certificatePem, ca.privateKeyPem, { certificatePem: ca.certificatePem, issuer: wish.issuer ?? null });
@@ -163,6 +164,26 @@ export async function adoptCa(ctx: IssueContext, id: CaId, certPem: string, keyP
   return ca;
 }
 
+const DAY_MS = 86_400_000;
+const day = (d: Date) => d.toISOString().slice(0, 10);
+
+/**
+ * The notAfter for a certificate `subject` that `issuerId` signs: `validityDays` after notBefore, but never
+ * after the issuer's own notAfter. A chain is rejected once any certificate in it has expired, so the extra
+ * time would be a date nothing honours; clamping makes the certificate say when it really stops working,
+ * which is what renewal, `list` and the synth-time expiry checks read. (`openssl ca` does not clamp.)
+ */
+function clampedNotAfter(ctx: IssueContext, issuer: CertificateAuthority, issuerId: CaId, subject: string, notBefore: Date, validityDays: number): Date {
+  const wanted = new Date(notBefore.getTime() + validityDays * DAY_MS);
+  const limit = issuer.facts.notAfter;
+  if (limit.getTime() <= ctx.now.getTime()) {
+    throw new UserInputError(join(ctx.displayDir, layout.caCert(issuerId)), `${issuerId} "${issuer.facts.commonName ?? issuer.facts.subject}" expired on ${day(limit)}, so nothing it signs would be accepted (openssl verify: "certificate has expired"). It cannot issue ${subject}; start a new store with \`mtls-pki init --dir NEW\` and move to its CAs. Nothing was written.`);
+  }
+  if (wanted.getTime() <= limit.getTime()) return wanted;
+  ctx.warn(`${subject} would outlive its issuer ${issuerId}, which expires ${day(limit)}; it is issued valid until then (${Math.floor((limit.getTime() - notBefore.getTime()) / DAY_MS)} days instead of ${validityDays}), because a chain stops working when its CA expires whatever the certificate's own date says. Plan ${issuerId}'s replacement before ${day(limit)}.`);
+  return limit;
+}
+
 async function withProgress<T>(ctx: IssueContext, algorithm: KeyAlgorithm, label: string, work: () => Promise<T>): Promise<T> {
   return algorithm.startsWith('rsa-') && ctx.progress ? ctx.progress(`generating ${algorithm} key for ${label}`, work) : work();
 }
@@ -193,8 +214,10 @@ export interface LeafWish {
 /** Issues a server certificate `name` for `names` (SANs), writes key, certificate and chain; records it. */
 export async function issueServer(ctx: IssueContext, name: string, names: readonly string[], wish: LeafWish): Promise<CertificateRecord> {
   const ca = await ctx.loadCa('server-ca');
+  const notBefore = notBeforeFor(ctx.now);
+  const notAfter = clampedNotAfter(ctx, ca, 'server-ca', `server certificate "${name}"`, notBefore, wish.validityDays ?? DEFAULT_VALIDITY_DAYS.server);
   const issued = await withProgress(ctx, wish.keyAlgorithm, name, () => issueWithUniqueSerial(serialsUsedBy(ctx.state, 'server-ca'),
-    async () => issueServerCertificate(ca, { names, keyAlgorithm: wish.keyAlgorithm, keyPair: await keyFor(ctx, wish.keyAlgorithm), validityDays: wish.validityDays, notBefore: notBeforeFor(ctx.now) })));
+    async () => issueServerCertificate(ca, { names, keyAlgorithm: wish.keyAlgorithm, keyPair: await keyFor(ctx, wish.keyAlgorithm), notBefore, notAfter })));
   const serial = issued.facts.serialHex;
   const files = { cert: layout.serverCert(name, serial), key: layout.serverKey(name, serial), chain: layout.serverChain(name, serial) };
   writeInStore(ctx.dir, files.key, issued.privateKeyPem, SECRET_FILE_MODE);
@@ -215,8 +238,10 @@ export function clientIssuer(state: StoreState): CaId {
 export async function issueClient(ctx: IssueContext, commonName: string, altNames: readonly string[], wish: LeafWish): Promise<CertificateRecord> {
   const issuerId = clientIssuer(ctx.state);
   const ca = await ctx.loadCa(issuerId);
+  const notBefore = notBeforeFor(ctx.now);
+  const notAfter = clampedNotAfter(ctx, ca, issuerId, `client certificate "${commonName}"`, notBefore, wish.validityDays ?? DEFAULT_VALIDITY_DAYS.client);
   const issued = await withProgress(ctx, wish.keyAlgorithm, commonName, () => issueWithUniqueSerial(serialsUsedBy(ctx.state, issuerId),
-    async () => issueClientCertificate(ca, { commonName, altNames, keyAlgorithm: wish.keyAlgorithm, keyPair: await keyFor(ctx, wish.keyAlgorithm), validityDays: wish.validityDays, notBefore: notBeforeFor(ctx.now) })));
+    async () => issueClientCertificate(ca, { commonName, altNames, keyAlgorithm: wish.keyAlgorithm, keyPair: await keyFor(ctx, wish.keyAlgorithm), notBefore, notAfter })));
   const serial = issued.facts.serialHex;
   const files = { cert: layout.clientCert(commonName, serial), key: layout.clientKey(commonName, serial) };
   writeInStore(ctx.dir, files.key, issued.privateKeyPem, SECRET_FILE_MODE);

@@ -60,7 +60,8 @@ export interface StoreListing {
 
 /**
  * The store as `list` and `check` show it. `warn` hears what is wrong but does not stop the listing: a CA file
- * that is not the one store.json pins, a revocation the published CRL lists but store.json lost.
+ * that is not the one store.json pins, a certificate that outlives its issuer, a revocation the published CRL
+ * lists but store.json lost.
  */
 export function listingOf(dir: string, state: StoreState, now: Date, warn: (message: string) => void = () => undefined): StoreListing {
   const cas = CA_IDS.flatMap((id): CaListing[] => {
@@ -107,6 +108,7 @@ export function listingOf(dir: string, state: StoreState, now: Date, warn: (mess
     };
   });
   CA_IDS.filter((id) => state.cas[id]).forEach(readable);
+  warnOutlivingIssuers(state, now, warn);
   for (const { ca, entries } of allLostRevocations(view)) {
     const crl = `mtls-pki crl${dir === 'pki' ? '' : ` --dir ${dir}`}`;
     warn(`${join(dir, layout.crl(ca))} lists ${entries.map((e) => `serial ${e.serialHex}`).join(', ')}, but store.json has no such revocation (was it restored from an older backup?). The next crl, revoke or synth refuses to publish until you run \`${crl} --adopt-published\` (keeps them revoked) or forget one on purpose with \`${crl} --forget SERIAL --why TEXT\`.`);
@@ -115,4 +117,29 @@ export function listingOf(dir: string, state: StoreState, now: Date, warn: (mess
     dir, now: now.toISOString(), cas, certificates, crls,
     settings: { crlValidityDays: state.settings.crlValidityDays, crlRefreshBeforeDays: state.settings.crlRefreshBeforeDays },
   };
+}
+
+const day = (iso: string) => iso.slice(0, 10);
+
+/**
+ * Warns about each certificate (or intermediate CA) still in use whose notAfter is after its issuing CA's:
+ * a chain is rejected once any certificate in it has expired, so it stops working when the CA does, whatever
+ * its own date says. The store no longer issues these (issue.ts clamps); they come from earlier releases or
+ * from `openssl ca`, which does not clamp.
+ */
+function warnOutlivingIssuers(state: StoreState, now: Date, warn: (message: string) => void): void {
+  const symptom = { server: 'clients refuse the server (curl: (60) certificate has expired)', client: 'nginx answers 400 to that client' };
+  const inUse = [
+    ...state.certificates.filter((c) => !revocationOf(state, c.issuer, c.serialHex))
+      .map((c) => ({ what: `${c.kind} certificate "${c.name}"`, serialHex: c.serialHex, issuer: c.issuer, notAfter: c.notAfter, symptom: symptom[c.kind] })),
+    ...CA_IDS.flatMap((id) => {
+      const ca = state.cas[id];
+      return ca?.issuer ? [{ what: id, serialHex: ca.serialHex, issuer: ca.issuer, notAfter: ca.notAfter, symptom: 'nginx answers 400 to every client it issued' }] : [];
+    }),
+  ];
+  for (const c of inUse) {
+    const issuer = state.cas[c.issuer];
+    if (!issuer || Date.parse(c.notAfter) <= now.getTime() || Date.parse(c.notAfter) <= Date.parse(issuer.notAfter)) continue;
+    warn(`${c.what} (serial ${c.serialHex}) expires ${day(c.notAfter)}, after its issuer ${c.issuer} "${issuer.commonName}" (${day(issuer.notAfter)}). From ${day(issuer.notAfter)} on it is rejected as if expired (openssl verify: "certificate has expired" at depth 1; ${c.symptom}), whatever its own date says. Plan ${c.issuer}'s replacement before then and re-issue what it signed.`);
+  }
 }

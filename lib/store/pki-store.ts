@@ -230,8 +230,8 @@ export class PkiStore {
 
   /**
    * Issued and revoked certificates, CAs, and each CRL's number, nextUpdate and days left. Takes no lock.
-   * Warns (OpenOptions.onWarning) about CA files that are not the ones store.json pins, and revocations the
-   * published CRLs list but store.json lost.
+   * Warns (OpenOptions.onWarning) about CA files that are not the ones store.json pins, certificates that
+   * outlive their issuer, and revocations the published CRLs list but store.json lost.
    */
   async list(options: { now?: Date } = {}): Promise<StoreListing> {
     return listingOf(this.displayDir, this.readStateOrFail(), options.now ?? new Date(), (m) => this.warn(m));

@@ -9,7 +9,8 @@ import { CLI, cli, requireBuild } from './cli';
 
 // Issue 13, part B, through the built CLI with real files: a restored store.json cannot quietly un-revoke (crl
 // refuses; --forget and --adopt-published are the explicit ways out), a clock that ran ahead for one run cannot
-// make pruning drop a valid certificate, and the store follows no link and uses no CA file it did not write.
+// make pruning drop a valid certificate, the store follows no link and uses no CA file it did not write, and a
+// certificate does not outlive its issuer.
 
 beforeAll(requireBuild);
 
@@ -188,5 +189,48 @@ describe('the store trusts only files it wrote', () => {
     expect(outcomes[outcomes.length - 1]).toMatch(/done$/);
     expect(outcomes.some((o) => /adopted/.test(o))).toBe(true); // the adoption path was reached, not only fresh starts
     console.log(`init interrupted at each write: ${outcomes.join('; ')}`);
+  });
+});
+
+describe('a certificate does not outlive its issuer', () => {
+  const ca = join(tmp.dir, 'short-ca');
+  const dir = join(tmp.dir, 'short');
+
+  beforeAll(() => {
+    // An openssl CA with 30 days left, and a client certificate openssl signed for 365 days under it.
+    fs.mkdirSync(ca);
+    const run = (...args: string[]) => openssl(args, { cwd: ca });
+    run('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'ca-key.pem', '-out', 'ca.pem', '-days', '30', '-subj', '/CN=Short CA');
+    run('req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'old-key.pem', '-out', 'old.csr', '-subj', '/CN=Old Client');
+    run('x509', '-req', '-sha256', '-days', '365', '-in', 'old.csr', '-CA', 'ca.pem', '-CAkey', 'ca-key.pem', '-set_serial', '0x0A', '-out', 'old.pem');
+    const end = new Date(run('x509', '-in', 'old.pem', '-noout', '-enddate').trim().replace('notAfter=', ''));
+    fs.writeFileSync(join(ca, 'index.txt'), `V\t${end.toISOString().replace(/[-:T]/g, '').slice(2, 14)}Z\t\t0A\tunknown\t/CN=Old Client\n`);
+    expect(cli(['import-openssl', '--dir', dir, '--index', join(ca, 'index.txt'), '--ca-cert', join(ca, 'ca.pem'), '--ca-key', join(ca, 'ca-key.pem')]).status).toBe(0);
+  });
+
+  test('openssl verify: the 365-day certificate fails once its 30-day CA has expired (depth 1), whatever its own date says', () => {
+    const caEnd = new Date(openssl(['x509', '-in', join(ca, 'ca.pem'), '-noout', '-enddate']).trim().replace('notAfter=', ''));
+    const at = (d: Date) => String(Math.floor(d.getTime() / 1000));
+    expect(opensslResult(['verify', '-attime', at(new Date(caEnd.getTime() - DAY)), '-CAfile', join(ca, 'ca.pem'), join(ca, 'old.pem')]).status).toBe(0);
+    const after = opensslResult(['verify', '-attime', at(new Date(caEnd.getTime() + DAY)), '-CAfile', join(ca, 'ca.pem'), join(ca, 'old.pem')]);
+    expect(after.output).toMatch(/error 10 at 1 depth lookup: certificate has expired/);
+  });
+
+  test('list and check warn about the existing one', () => {
+    const warning = /warning: client certificate "Old Client" \(serial 0A\) expires \d{4}-\d\d-\d\d, after its issuer client-ca "Short CA" \(\d{4}-\d\d-\d\d\)\. From .* on it is rejected as if expired/;
+    expect(cli(['list', '--dir', dir])).toMatchObject({ status: 0, stderr: expect.stringMatching(warning) });
+    const check = cli(['check', '--json', '--dir', dir]);
+    expect(check.status).toBe(0);
+    expect(check.stderr).toMatch(warning);
+    expect(JSON.parse(check.stdout).storeWarnings).toEqual([expect.stringMatching(/client certificate "Old Client" \(serial 0A\) expires/)]);
+  });
+
+  test('a new client certificate ends with its CA, with a warning; openssl shows the same end date', () => {
+    const r = cli(['client', 'New Client', '--dir', dir]);
+    expect(r).toMatchObject({ status: 0, stderr: expect.stringMatching(/^mtls-pki: warning: client certificate "New Client" would outlive its issuer client-ca, which expires \d{4}-\d\d-\d\d; it is issued valid until then \(\d+ days instead of 365\)/) });
+    const certFile = JSON.parse(cli(['list', '--json', '--dir', dir]).stdout).certificates.find((c: { commonName: string }) => c.commonName === 'New Client').certFile;
+    const endOf = (f: string) => openssl(['x509', '-in', f, '-noout', '-enddate']);
+    expect(endOf(join(dir, certFile))).toBe(endOf(join(ca, 'ca.pem')));
+    expect(opensslResult(['verify', '-CAfile', join(ca, 'ca.pem'), join(dir, certFile)]).status).toBe(0);
   });
 });
