@@ -3,7 +3,7 @@ import { RevocationReason, UserInputError } from '../pki';
 import { allLostRevocations, crlIssuers, PublishedView, publishedCrl } from './crls';
 import { CA_IDS, CaId, layout } from './layout';
 import { revocationOf } from './revoke';
-import { StoreState } from './state';
+import { readState, StoreState } from './state';
 
 const DAY_MS = 86_400_000;
 const daysLeft = (until: Date | string, now: Date) => Math.floor((new Date(until).getTime() - now.getTime()) / DAY_MS);
@@ -109,7 +109,10 @@ export function listingOf(dir: string, state: StoreState, now: Date, warn: (mess
   });
   CA_IDS.filter((id) => state.cas[id]).forEach(readable);
   warnOutlivingIssuers(state, now, warn);
-  for (const { ca, entries } of allLostRevocations(view)) {
+  // Listing takes no lock: a revoke may have saved store.json and published its CRL since `state` was read.
+  // Writers save store.json before the CRL, so store.json read again now covers every CRL read above.
+  const lost = allLostRevocations(view).length ? allLostRevocations({ ...view, state: readState(dir) ?? state }) : [];
+  for (const { ca, entries } of lost) {
     const crl = `mtls-pki crl${dir === 'pki' ? '' : ` --dir ${dir}`}`;
     warn(`${join(dir, layout.crl(ca))} lists ${entries.map((e) => `serial ${e.serialHex}`).join(', ')}, but store.json has no such revocation (was it restored from an older backup?). The next crl, revoke or synth refuses to publish until you run \`${crl} --adopt-published\` (keeps them revoked) or forget one on purpose with \`${crl} --forget SERIAL --why TEXT\`.`);
   }

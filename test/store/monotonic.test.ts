@@ -2,6 +2,8 @@ import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { readCrls, UserInputError } from '../../lib/pki';
 import { PkiStore } from '../../lib/store';
+import { listingOf } from '../../lib/store/listing';
+import { readState } from '../../lib/store/state';
 import { openssl } from '../support/openssl';
 import { DAY, scratchStore, snapshot } from './helpers';
 
@@ -52,6 +54,21 @@ describe('a store.json restored from an older backup cannot un-revoke a certific
       const listing = await (await s.open()).list();
       expect(listing.crls[0]).toMatchObject({ entries: 1, refreshDue: true });
       expect(s.warnings).toEqual([expect.stringMatching(new RegExp(`client-ca/crl.pem lists serial ${alice.serialHex}, but store.json has no such revocation .*mtls-pki crl --dir \\S+ --adopt-published`))]);
+    } finally {
+      s.cleanup();
+    }
+  });
+
+  test('list() takes no lock, so a store.json read before a concurrent revoke saved it is no "lost" revocation', async () => {
+    const s = scratchStore();
+    try {
+      const store = await s.open();
+      await store.ensure({ clients: [{ commonName: 'alice' }] });
+      const before = readState(s.dir)!; // what a lock-free list read just before another process revoked
+      await store.revoke({ commonName: 'alice' });
+      const warnings: string[] = [];
+      listingOf(s.dir, before, new Date(), (m) => warnings.push(m));
+      expect(warnings).toEqual([]);
     } finally {
       s.cleanup();
     }
