@@ -6,7 +6,7 @@ import { CertificateFacts, inspectCertificate, inspectCertificateDer } from './i
 import { DEFAULT_KEY_ALGORITHM, exportPrivateKeyPem, exportPublicKeyDer, generateKeyPair, hashFor, importPrivateKeyPem, KeyAlgorithm, KeyPair } from './keys';
 import { inferSubjectAltName, ipToBytes, SubjectAltName, validateCommonName } from './names';
 import { decodePemExpecting, encodePem, PemLabel } from './pem';
-import { DAY_MS, wholeSeconds } from './time';
+import { checkX509Date, DAY_MS, wholeSeconds } from './time';
 
 /** Validity defaults, in days. */
 export const DEFAULT_VALIDITY_DAYS = {
@@ -44,6 +44,8 @@ interface CommonOptions {
   readonly validityDays?: number;
   /** The start of validity. @default now, minus five minutes of allowance for clock skew */
   readonly notBefore?: Date;
+  /** The end of validity, instead of notBefore + validityDays (e.g. clamped to the issuer's notAfter). */
+  readonly notAfter?: Date;
   /** Reuse this key instead of generating one (for re-issuing). */
   readonly keyPair?: KeyPair;
 }
@@ -85,7 +87,14 @@ function validity(options: CommonOptions, defaultDays: number): { notBefore: Dat
     throw new UserInputError('validityDays', `${days} is not a whole number of days between 1 and 36525.`);
   }
   const notBefore = options.notBefore ?? wholeSeconds(new Date(Date.now() - 5 * 60_000));
-  return { notBefore, notAfter: new Date(notBefore.getTime() + days * DAY_MS) };
+  checkX509Date(notBefore, 'notBefore');
+  if (options.notAfter !== undefined) {
+    checkX509Date(options.notAfter, 'notAfter');
+    if (!(options.notAfter.getTime() > notBefore.getTime())) {
+      throw new UserInputError('notAfter', `${options.notAfter.toISOString()} is not after notBefore (${notBefore.toISOString()}).`);
+    }
+  }
+  return { notBefore, notAfter: options.notAfter ?? new Date(notBefore.getTime() + days * DAY_MS) };
 }
 
 function extension(extnID: string, critical: boolean, value: { toSchema(): asn1js.AsnType } | asn1js.AsnType): pkijs.Extension {
