@@ -1,8 +1,8 @@
 import { CertificateFacts, coversHost, isSignedBy, isWeakSignatureAlgorithm, keyMatchesCertificate, readCertificates, readPrivateKey } from '../pki';
+import { DAY_MS } from '../pki/time';
 import { actsAsCa, extensionList } from './chain-rules';
 import { Findings } from './finding';
 
-const DAY_MS = 86_400_000;
 
 export interface ServerTlsInput {
   readonly certificateChainPem: string;

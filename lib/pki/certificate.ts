@@ -6,7 +6,7 @@ import { CertificateFacts, inspectCertificate, inspectCertificateDer } from './i
 import { DEFAULT_KEY_ALGORITHM, exportPrivateKeyPem, exportPublicKeyDer, generateKeyPair, hashFor, importPrivateKeyPem, KeyAlgorithm, KeyPair } from './keys';
 import { inferSubjectAltName, ipToBytes, SubjectAltName, validateCommonName } from './names';
 import { decodePemExpecting, encodePem, PemLabel } from './pem';
-import { checkX509Date, DAY_MS, wholeSeconds } from './time';
+import { checkX509Date, DAY_MS, notBeforeFor } from './time';
 
 /** Validity defaults, in days. */
 export const DEFAULT_VALIDITY_DAYS = {
@@ -86,7 +86,7 @@ function validity(options: CommonOptions, defaultDays: number): { notBefore: Dat
   if (!Number.isInteger(days) || days < 1 || days > 36525) {
     throw new UserInputError('validityDays', `${days} is not a whole number of days between 1 and 36525.`);
   }
-  const notBefore = options.notBefore ?? wholeSeconds(new Date(Date.now() - 5 * 60_000));
+  const notBefore = options.notBefore ?? notBeforeFor(new Date());
   checkX509Date(notBefore, 'notBefore');
   if (options.notAfter !== undefined) {
     checkX509Date(options.notAfter, 'notAfter');

@@ -12,6 +12,13 @@ export function wholeSeconds(date: Date): Date {
   return new Date(Math.floor(date.getTime() / 1000) * 1000);
 }
 
+const FIVE_MINUTES = 5 * 60_000;
+
+/** Certificates start five minutes before `now` (whole seconds), to allow for clocks that run a little behind. */
+export function notBeforeFor(now: Date): Date {
+  return wholeSeconds(new Date(now.getTime() - FIVE_MINUTES));
+}
+
 /** RFC 5280 §4.1.2.5: UTCTime for 1950 through 2049, GeneralizedTime otherwise. */
 export function usesUtcTime(date: Date): boolean {
   const year = date.getUTCFullYear();
