@@ -24,6 +24,9 @@ function userEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) {
     if (/^(npm_package_|npm_lifecycle_)|^(npm_config_local_prefix|npm_config_call|npm_command|INIT_CWD)$/i.test(k)) continue;
+    // A developer's shell, not a CI runner's: under CI=true jest refuses to write the first snapshot, and the
+    // template's first `npm test` is the one that writes it. The second run passes --ci itself.
+    if (/^(CI|CONTINUOUS_INTEGRATION|BUILD_NUMBER|RUN_ID)$/.test(k)) continue;
     env[k] = v;
   }
   env.PATH = (process.env.PATH ?? '').split(delimiter).filter((p) => !p.endsWith(`node_modules${sep}.bin`)).join(delimiter);
