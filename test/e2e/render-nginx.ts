@@ -275,7 +275,8 @@ export function findIngress(objects: K8sObject[], name?: string): K8sObject {
   return ings[0];
 }
 
-const q = (s: string): string => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+/** A string as an nginx.conf argument: double-quoted, with backslashes and quotes escaped. */
+export const q = (s: string): string => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 
 export function renderNginx(input: RenderInput): RenderedNginx {
   const ing = findIngress(input.objects, input.ingressName);
