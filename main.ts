@@ -5,6 +5,8 @@
 //
 // Re-running changes nothing (same keys, same bytes), so `kubectl apply` is a no-op and nginx does not
 // reload. Revoking a client is a one-line change below (or `mtls-pki revoke`), then synth and apply.
+import { chmodSync, existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { App, Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { MtlsIngress } from './lib';
@@ -54,7 +56,28 @@ async function main(): Promise<void> {
     passCertificateToUpstream: false,
   });
 
-  app.synth();
+  synthOwnerOnly(app);
+}
+
+/**
+ * `app.synth()`, owner-only: dist/ holds the server's private key (tls.key in the TLS Secret), so like pki/ the
+ * folder is 0700 and its files 0600, and other users of the machine cannot read it before it is sealed. cdk8s
+ * writes the files itself: the umask covers the files it creates, and the folder (an older synth may have left it
+ * 0755 with 0644 files) is narrowed before anything is written, but only once validation passed, so that a
+ * failing synth leaves dist/ exactly as it was.
+ */
+function synthOwnerOnly(app: App): void {
+  const valid = app.node.findAll().every((c) => c.node.validate().length === 0);
+  if (valid && existsSync(app.outdir)) chmodSync(app.outdir, 0o700);
+  const umask = process.umask(0o077);
+  try {
+    app.synth(); // when invalid, this throws with every finding before it writes a file
+  } finally {
+    process.umask(umask);
+  }
+  for (const entry of readdirSync(app.outdir, { withFileTypes: true })) {
+    if (entry.isFile()) chmodSync(join(app.outdir, entry.name), 0o600);
+  }
 }
 
 main().catch((e: Error) => {

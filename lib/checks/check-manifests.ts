@@ -1,5 +1,5 @@
 import { readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { Yaml } from 'cdk8s';
 import { UserInputError } from '../pki';
 import { checkClientTrust } from './client-trust';
@@ -27,13 +27,15 @@ export interface CheckManifestsOptions {
   readonly serverMinValidityDays?: number;
 }
 
-/** Every YAML document under `dir` (a folder like `dist/`, or one file). */
-export function loadManifestObjects(dir: string): K8sObject[] {
+/**
+ * Every YAML document under `dir` (a folder like `dist/`, or one file). Symbolic links inside the folder are not
+ * followed (a link back into the folder would be walked forever); each one is passed to `onSymlink`. `dir` itself
+ * may be a link: the user named it.
+ */
+export function loadManifestObjects(dir: string, onSymlink: (path: string) => void = () => undefined): K8sObject[] {
   let files: string[];
   try {
-    files = statSync(dir).isDirectory()
-      ? readdirSync(dir, { recursive: true }).map(String).filter((f) => /\.ya?ml$/.test(f)).sort().map((f) => join(dir, f))
-      : [dir];
+    files = statSync(dir).isDirectory() ? yamlFilesUnder(dir, onSymlink) : [dir];
   } catch (e) {
     throw new UserInputError('--manifests', `cannot read "${dir}" (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); give the folder cdk8s synthesized into, e.g. dist/.`);
   }
@@ -46,10 +48,35 @@ export function loadManifestObjects(dir: string): K8sObject[] {
   });
 }
 
-function secretValue(secret: K8sObject, key: string): string | undefined {
-  const b64 = secret.data?.[key];
-  if (b64 !== undefined) return Buffer.from(b64, 'base64').toString('utf8');
-  return secret.stringData?.[key];
+/** The `.yaml`/`.yml` files under `dir`, sorted by relative path, without following symbolic links. */
+function yamlFilesUnder(dir: string, onSymlink: (path: string) => void): string[] {
+  const files: string[] = [];
+  const walk = (folder: string): void => {
+    for (const entry of readdirSync(folder, { withFileTypes: true })) {
+      const path = join(folder, entry.name);
+      if (entry.isSymbolicLink()) onSymlink(path);
+      else if (entry.isDirectory()) walk(path);
+      else if (entry.isFile() && /\.ya?ml$/.test(entry.name)) files.push(path);
+    }
+  };
+  walk(dir);
+  return files.sort((a, b) => (relative(dir, a) < relative(dir, b) ? -1 : 1));
+}
+
+/**
+ * A Secret's values as the API server stores them: `data` base64-decoded, then each `stringData` key written
+ * over it (stringData is write-only and wins). A key in both is a warning: the `data` value shown is not served.
+ */
+function secretValues(findings: Findings, field: string, secret: K8sObject): Record<string, string> {
+  const values: Record<string, string> = {};
+  for (const [key, b64] of Object.entries(secret.data ?? {})) values[key] = Buffer.from(String(b64), 'base64').toString('utf8');
+  for (const [key, text] of Object.entries(secret.stringData ?? {})) {
+    if (key in values) {
+      findings.warn('MTLS059', `${field} ${key}`, `is set in both data and stringData. The API server writes the stringData value over the data one, so the certificate or CRL seen in data is not what nginx gets. Keep the key in one of them.`);
+    }
+    values[key] = String(text);
+  }
+  return values;
 }
 
 /**
@@ -57,10 +84,16 @@ function secretValue(secret: K8sObject, key: string): string | undefined {
  * its TLS secret and its CA secret. Meant for CI and for a cron job that warns before a CRL expires.
  */
 export function checkManifests(dir: string, options: CheckManifestsOptions = {}): Finding[] {
-  const objects = loadManifestObjects(dir);
   const findings = new Findings();
+  const objects = loadManifestObjects(dir, (link) => findings.warn('MTLS064', link, `is a symbolic link; it was not followed (it may point outside "${dir}" or back into it), so anything behind it was not checked. Check its target directly: mtls-pki check --manifests <target>.`));
   const now = options.now ?? new Date();
   const secrets = new Map(objects.filter((o) => o.kind === 'Secret').map((s) => [`${s.metadata?.namespace ?? ''}/${s.metadata?.name}`, s]));
+  const merged = new Map<K8sObject, Record<string, string>>();
+  /** Each Secret's values, merged once (so a Secret two Ingresses use is warned about once). */
+  const valuesOf = (secret: K8sObject, field: string) => {
+    if (!merged.has(secret)) merged.set(secret, secretValues(findings, field, secret));
+    return merged.get(secret)!;
+  };
   const ingresses = objects.filter((o) => o.kind === 'Ingress' && o.metadata?.annotations?.[`${PREFIX}auth-tls-secret`] !== undefined);
   if (ingresses.length === 0) {
     throw new UserInputError('--manifests', `"${dir}" holds no Ingress with the nginx.ingress.kubernetes.io/auth-tls-secret annotation; nothing to check.`);
@@ -77,7 +110,7 @@ export function checkManifests(dir: string, options: CheckManifestsOptions = {})
       hosts, namespace, clientCaSecretNamespace: secretNs, allowCrossNamespace: false, names: {},
       verifyClient: a[`${PREFIX}auth-tls-verify-client`] ?? 'on',
       verifyDepth: a[`${PREFIX}auth-tls-verify-depth`] === undefined ? 1 : Number(a[`${PREFIX}auth-tls-verify-depth`]),
-      errorPage: a[`${PREFIX}auth-tls-error-page`], matchCn: a[`${PREFIX}auth-tls-match-cn`],
+      errorPage: a[`${PREFIX}auth-tls-error-page`], matchCn: a[`${PREFIX}auth-tls-match-cn`], matchCnAsDeployed: true,
       backend: { serviceName: backend?.backend?.service?.name ?? '', port: backend?.backend?.service?.port?.number ?? backend?.backend?.service?.port?.name ?? 0 },
       path: backend?.path ?? '/', pathType: backend?.pathType ?? 'ImplementationSpecific', extraAnnotations: {}, annotationPrefix: PREFIX,
     });
@@ -85,11 +118,12 @@ export function checkManifests(dir: string, options: CheckManifestsOptions = {})
     if (!caSecret) {
       findings.warn('MTLS070', at('auth-tls-secret'), `names Secret "${secretNs}/${secretName}", which is not in "${dir}"; it cannot be checked here. If it is missing in the cluster, ingress-nginx answers 403 for the host.`);
     } else {
-      const caPem = secretValue(caSecret, 'ca.crt');
+      const ca = valuesOf(caSecret, `Secret ${secretNs}/${secretName}`);
+      const caPem = ca['ca.crt'];
       if (caPem === undefined) {
         findings.error('MTLS070', `Secret ${secretNs}/${secretName}`, 'has no ca.crt. ingress-nginx then logs "mutual authentication disabled" and admits every client (fail-open). Add the client CA as ca.crt.');
       } else {
-        const crlPem = secretValue(caSecret, 'ca.crl');
+        const crlPem = ca['ca.crl'];
         const trust = checkClientTrust(findings, { clientCaPem: caPem, crlPem }, {
           now, crlMinValidityDays: options.crlMinValidityDays ?? DEFAULT_CRL_MIN_VALIDITY_DAYS,
           caField: `Secret ${secretNs}/${secretName} ca.crt`, crlField: `Secret ${secretNs}/${secretName} ca.crl`,
@@ -101,7 +135,8 @@ export function checkManifests(dir: string, options: CheckManifestsOptions = {})
       const tlsSecret = secrets.get(`${namespace ?? ''}/${tls.secretName}`);
       if (!tlsSecret) continue;
       const field = `Secret ${namespace}/${tls.secretName}`;
-      checkServerTls(findings, { certificateChainPem: secretValue(tlsSecret, 'tls.crt') ?? '', privateKeyPem: secretValue(tlsSecret, 'tls.key') ?? '' }, {
+      const tlsValues = valuesOf(tlsSecret, field);
+      checkServerTls(findings, { certificateChainPem: tlsValues['tls.crt'] ?? '', privateKeyPem: tlsValues['tls.key'] ?? '' }, {
         hosts: tls.hosts ?? hosts, now, minValidityDays: options.serverMinValidityDays ?? DEFAULT_SERVER_MIN_VALIDITY_DAYS,
         chainField: `${field} tls.crt`, keyField: `${field} tls.key`,
       });

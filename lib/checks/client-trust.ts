@@ -50,7 +50,10 @@ export function checkClientTrust(findings: Findings, input: ClientTrustInput, op
     }
   });
 
-  if (input.crlPem === undefined) return { cas, crls: [] };
+  if (input.crlPem === undefined) {
+    findings.warn('MTLS058', crlField, 'no CRL is given, so revocation checking is off: nginx gets no ssl_crl and admits a revoked client certificate (200) until it expires. Add the CRL of each client CA (crlPem, --crl, or ca.crl in the CA Secret; `mtls-pki crl` writes them).');
+    return { cas, crls: [] };
+  }
   const crls = readCrlInput(findings, input.crlPem, crlField);
   if (!crls) return { cas, crls: [] };
   crls.forEach((crl, i) => checkCrl(findings, crl, cas, crls.length > 1 ? `${crlField} (CRL ${i + 1})` : crlField, options));

@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { validateDnsName } from '../pki';
 import { Findings } from './finding';
+import { checkMatchCn } from './match-cn';
 
 export const VERIFY_CLIENT_VALUES = ['on', 'off', 'optional', 'optional_no_ca'] as const;
 export type VerifyClient = typeof VERIFY_CLIENT_VALUES[number];
@@ -25,6 +26,8 @@ export interface IngressSettings {
   readonly verifyDepth: number;
   readonly errorPage?: string;
   readonly matchCn?: string;
+  /** `matchCn` is the annotation as deployed (check --manifests), not the construct's prop, which is anchored on output. */
+  readonly matchCnAsDeployed?: boolean;
   readonly backend: { readonly serviceName: string; readonly port: number | string };
   readonly path: string;
   readonly pathType: string;
@@ -61,6 +64,8 @@ export function checkIngressSettings(findings: Findings, s: IngressSettings): vo
     findings.error('MTLS050', 'verifyClient', `"${s.verifyClient}" is not one of ${VERIFY_CLIENT_VALUES.join(', ')}. ingress-nginx would silently use "on".`);
   } else if (s.verifyClient === 'off' || s.verifyClient === 'optional_no_ca') {
     findings.warn('MTLS054', 'verifyClient', `"${s.verifyClient}" does not enforce client certificates${s.verifyClient === 'optional_no_ca' ? ' from the trusted CA' : ''}; any client reaches the backend. Use "on" unless the backend checks ssl-client-verify itself.`);
+  } else if (s.verifyClient === 'optional') {
+    findings.warn('MTLS056', 'verifyClient', '"optional" admits clients that send no certificate: clients without a certificate reach the backend with ssl-client-verify: NONE; the backend must check it (and refuse anything but SUCCESS). Use "on" unless some requests must get through without a certificate.');
   }
   if (!Number.isInteger(s.verifyDepth) || s.verifyDepth < 1) {
     findings.error('MTLS051', 'verifyDepth', `${s.verifyDepth} is not a whole number of at least 1. ingress-nginx would silently use 1. It counts the intermediate CAs between client and root: 1 covers a root or one intermediate, 2 covers two.`);
@@ -68,17 +73,7 @@ export function checkIngressSettings(findings: Findings, s: IngressSettings): vo
   if (s.errorPage !== undefined && (s.errorPage === '' || !ERROR_PAGE.test(s.errorPage))) {
     findings.error('MTLS052', 'errorPage', `"${s.errorPage}" does not match what ingress-nginx accepts (an @named_location, or http(s)://host[:port] with an optional path of letters, digits, "-", "_" and "."; no query string), and the controller would reject the whole Ingress. Example: "https://errors.example.com/mtls-denied".`);
   }
-  if (s.matchCn !== undefined) {
-    if (!s.matchCn.startsWith('CN=')) {
-      findings.error('MTLS053', 'matchCn', `"${s.matchCn}" must start with "CN=" (ingress-nginx ignores it otherwise, admitting every valid client). Example: "CN=Client00[0-9]".`);
-    } else {
-      try {
-        new RegExp(s.matchCn.slice(3));
-      } catch (e) {
-        findings.error('MTLS053', 'matchCn', `"${s.matchCn}" is not a valid regular expression after "CN=" (${(e as Error).message}).`);
-      }
-    }
-  }
+  if (s.matchCn !== undefined) checkMatchCn(findings, 'matchCn', s.matchCn, s.matchCnAsDeployed);
 
   const { serviceName, port } = s.backend;
   if (!serviceName || serviceName.length > 63 || !DNS1035_LABEL.test(serviceName)) {

@@ -1,7 +1,7 @@
 import { KeyAlgorithm, parseKeyAlgorithm, parseRevocationReason, RevocationReason, UserInputError } from '../pki';
 import { OpenOptions, PkiStore } from '../store';
 import { Args, OptionSpecs, UsageError } from './args';
-import { colorEnabled, Io, paint, Paint, withSpinner } from './output';
+import { colorEnabled, Io, paint, Paint, printable, withSpinner } from './output';
 
 // What every command is made of, and what every command gets: --dir, --help, the streams, colors, and a
 // way to open the store that prints its warnings and shows progress on slow key generation.
@@ -54,7 +54,7 @@ export function makeContext(io: Io, dir: string): CommandContext {
       create: options.create ?? false,
       onWarning: (m) => {
         warnings.push(m);
-        io.stderr.write(`${err.yellow('mtls-pki: warning:')} ${m}\n`);
+        io.stderr.write(`${err.yellow('mtls-pki: warning:')} ${printable(m)}\n`);
       },
       progress: (label, work) => withSpinner(io, label, work),
     }),

@@ -78,19 +78,33 @@ export async function withSpinner<T>(io: Io, label: string, work: () => Promise<
   }
 }
 
+/**
+ * Text from the store, a certificate or an input file, made safe to print: control characters (C0, DEL, C1) as
+ * `\xNN`, and format and line-separator characters (bidi overrides, zero-width, U+2028) as `\uNNNN`. Stores and
+ * certificates made before names were validated, or elsewhere, may hold them: printed raw, a newline splits a
+ * `list` row and ESC drives the terminal. Apply it to the data, before colors are added.
+ */
+export function printable(text: string): string {
+  return text.replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu, (c) => {
+    const code = c.codePointAt(0)!;
+    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : code <= 0xffff ? `\\u${code.toString(16).padStart(4, '0')}` : `\\u{${code.toString(16)}}`;
+  });
+}
+
 /** Prints an error the way its kind deserves and returns the exit code. */
 export function reportError(io: Io, e: unknown): number {
   const p = paint(colorEnabled(io.stderr, io.env));
   if (e instanceof UsageError) {
-    io.stderr.write(`${p.red('mtls-pki: usage error:')} ${e.message}\nRun \`mtls-pki ${e.command ? `${e.command} ` : ''}--help\` for the usage.\n`);
+    io.stderr.write(`${p.red('mtls-pki: usage error:')} ${printable(e.message)}\nRun \`mtls-pki ${e.command ? `${e.command} ` : ''}--help\` for the usage.\n`);
     return EXIT.USAGE;
   }
   if (e instanceof UserInputError) {
-    io.stderr.write(`${p.red('mtls-pki: error:')} ${e.message}\n`);
+    io.stderr.write(`${p.red('mtls-pki: error:')} ${printable(e.message)}\n`);
     return EXIT.FINDING;
   }
   const err = e as Error;
-  io.stderr.write(`${p.red('mtls-pki: internal error:')} ${err?.message ?? String(e)}\nThis is a bug in mtls-pki; please report it with the command you ran and this trace:\n${err?.stack ?? ''}\n`);
+  const trace = (err?.stack ?? '').split('\n').map(printable).join('\n');
+  io.stderr.write(`${p.red('mtls-pki: internal error:')} ${printable(err?.message ?? String(e))}\nThis is a bug in mtls-pki; please report it with the command you ran and this trace:\n${trace}\n`);
   return EXIT.FINDING;
 }
 
@@ -107,5 +121,8 @@ function visibleLength(s: string): number {
 }
 
 export function json(io: Io, value: unknown): void {
-  io.stdout.write(`${JSON.stringify(value, (_, v) => (typeof v === 'bigint' ? v.toString() : v), 2)}\n`);
+  // JSON escapes control characters itself, but not bidi overrides or U+2028; outside strings none can occur.
+  const text = JSON.stringify(value, (_, v) => (typeof v === 'bigint' ? v.toString() : v), 2)
+    .replace(/[\p{Cf}\p{Zl}\p{Zp}]/gu, (c) => c.split('').map((u) => `\\u${u.charCodeAt(0).toString(16).padStart(4, '0')}`).join(''));
+  io.stdout.write(`${text}\n`);
 }

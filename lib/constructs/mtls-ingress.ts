@@ -5,6 +5,7 @@ import {
   checkClientTrust, checkIngressSettings, checkSecretSize, checkServerTls, ClientTrustFacts, DEFAULT_CRL_MIN_VALIDITY_DAYS,
   DEFAULT_SERVER_MIN_VALIDITY_DAYS, Finding, Findings, formatFinding, VerifyClient,
 } from '../checks';
+import { anchorMatchCn } from '../checks/match-cn';
 
 /** The annotation prefix ingress-nginx reads (its `--annotations-prefix` default). */
 export const NGINX_ANNOTATION_PREFIX = 'nginx.ingress.kubernetes.io/';
@@ -58,7 +59,14 @@ export interface MtlsIngressProps {
   readonly errorPage?: string;
   /** auth-tls-pass-certificate-to-upstream: send the URL-encoded client certificate as `ssl-client-cert`. @default false */
   readonly passCertificateToUpstream?: boolean;
-  /** auth-tls-match-cn: `CN=` followed by a regular expression the client subject must match. @default - any CN */
+  /**
+   * auth-tls-match-cn: `CN=` followed by a regular expression that must match the client's whole CN, e.g.
+   * `CN=Client00[0-9]`. ingress-nginx searches the annotation anywhere in the subject DN, so the construct
+   * anchors it (`CN=[^\s\S]|^CN=(?:Client00[0-9])(?:,|\+|$)`): `Client002-evil` and a CN holding
+   * `x,CN=Client002` do not pass. The CN must be the first RDN nginx prints (RFC 2253 order, the last in the
+   * certificate, where openssl and our PKI put it); nginx escapes `,` `+` `"` `\` `<` `>` `;` in it with `\`.
+   * @default - any CN
+   */
   readonly matchCn?: string;
   /** Name of the Ingress. @default - the construct id */
   readonly ingressName?: string;
@@ -184,7 +192,7 @@ interface AuthTlsSettings {
   readonly matchCn?: string;
 }
 
-/** The six auth-tls annotations, values as strings (Kubernetes annotations are strings only). */
+/** The six auth-tls annotations, values as strings (Kubernetes annotations are strings only); match-cn anchored. */
 export function authTlsAnnotations(s: AuthTlsSettings): Record<string, string> {
   const p = NGINX_ANNOTATION_PREFIX;
   return {
@@ -193,6 +201,6 @@ export function authTlsAnnotations(s: AuthTlsSettings): Record<string, string> {
     [`${p}auth-tls-verify-depth`]: String(s.verifyDepth),
     ...(s.errorPage !== undefined ? { [`${p}auth-tls-error-page`]: s.errorPage } : {}),
     [`${p}auth-tls-pass-certificate-to-upstream`]: String(s.passCertificateToUpstream),
-    ...(s.matchCn !== undefined ? { [`${p}auth-tls-match-cn`]: s.matchCn } : {}),
+    ...(s.matchCn !== undefined ? { [`${p}auth-tls-match-cn`]: anchorMatchCn(s.matchCn) } : {}),
   };
 }

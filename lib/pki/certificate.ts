@@ -5,7 +5,7 @@ import { pkijs } from './engine';
 import { UserInputError } from './errors';
 import { CertificateFacts, inspectCertificate, inspectCertificateDer } from './inspect';
 import { DEFAULT_KEY_ALGORITHM, exportPrivateKeyPem, exportPublicKeyDer, generateKeyPair, hashFor, importPrivateKeyPem, KeyAlgorithm, KeyPair } from './keys';
-import { inferSubjectAltName, ipToBytes, SubjectAltName } from './names';
+import { inferSubjectAltName, ipToBytes, SubjectAltName, validateCommonName } from './names';
 import { decodePemExpecting, encodePem, PemLabel } from './pem';
 
 const DAY_MS = 86_400_000;
@@ -158,10 +158,10 @@ function keyIdentifierOfIssuer(issuer: CertificateAuthority): Uint8Array {
   return keyIdentifier(new Uint8Array(issuer.certificate.subjectPublicKeyInfo.toSchema().toBER(false)));
 }
 
-function requireText(value: string, field: string): string {
-  if (typeof value !== 'string' || value.trim() === '') throw new UserInputError(field, 'is empty; give a name.');
-  if (value.length > 64) throw new UserInputError(field, `"${value.slice(0, 20)}…" is ${value.length} characters; X.509 allows at most 64 in a common name.`);
-  return value;
+/** The subject of a CA or client certificate; names outside validateCommonName's set are refused, never issued. */
+function subjectOf(options: { readonly commonName: string; readonly organization?: string }): ReturnType<typeof distinguishedName> {
+  const organization = options.organization === undefined ? undefined : validateCommonName(options.organization, 'organization');
+  return distinguishedName(validateCommonName(options.commonName, 'commonName'), organization);
 }
 
 async function keyFor(options: CommonOptions): Promise<KeyPair> {
@@ -177,7 +177,7 @@ async function toAuthority(issued: IssuedCertificate, keyPair: KeyPair): Promise
 export async function createRootCa(options: CaOptions): Promise<CertificateAuthority & IssuedCertificate> {
   const keyPair = await keyFor(options);
   const issued = await sign({
-    subject: distinguishedName(requireText(options.commonName, 'commonName'), options.organization),
+    subject: subjectOf(options),
     keyPair,
     ...validity(options, DEFAULT_VALIDITY_DAYS.rootCa),
     ca: { pathLength: options.pathLength },
@@ -190,7 +190,7 @@ export async function createRootCa(options: CaOptions): Promise<CertificateAutho
 export async function createIntermediateCa(issuer: CertificateAuthority, options: CaOptions): Promise<CertificateAuthority & IssuedCertificate> {
   const keyPair = await keyFor(options);
   const issued = await sign({
-    subject: distinguishedName(requireText(options.commonName, 'commonName'), options.organization),
+    subject: subjectOf(options),
     keyPair,
     ...validity(options, DEFAULT_VALIDITY_DAYS.intermediateCa),
     ca: { pathLength: options.pathLength ?? 0 },
@@ -221,7 +221,7 @@ export async function issueClientCertificate(issuer: CertificateAuthority, optio
   const altNames = (options.altNames ?? []).map((n, i) => inferSubjectAltName(n, `altNames[${i}]`));
   const keyPair = await keyFor(options);
   return sign({
-    subject: distinguishedName(requireText(options.commonName, 'commonName'), options.organization),
+    subject: subjectOf(options),
     keyPair,
     ...validity(options, DEFAULT_VALIDITY_DAYS.client),
     keyUsage: ['digitalSignature'],

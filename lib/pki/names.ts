@@ -45,6 +45,31 @@ export function validateDnsName(name: string, field: string, options: { allowWil
   return name;
 }
 
+/** What a common name or store handle may hold; see validateCommonName. */
+const NAME_CHARACTERS = /^[A-Za-z0-9 ._@:*()-]*$/;
+const NAME_CHARACTERS_TEXT = 'letters A-Z a-z, digits, spaces and - . _ @ : * ( )';
+const MAX_COMMON_NAME = 64;
+
+/**
+ * Validates a common name (client, CA) or a server handle: 1-64 printable ASCII characters that need no escaping
+ * in a subject DN (RFC 4514: no `,` `+` `=` `"` `\` `<` `>` `;` `#`), no quotes, no `/` (openssl's one-line
+ * DN separator) and no control characters, without leading or trailing spaces. Such a name reads the same in
+ * nginx's `$ssl_client_s_dn`, in an auth-tls-match-cn pattern, in a file name and on a terminal; a name with a
+ * comma could pose as another DN (`x,CN=Client002`), and one with ESC could rewrite the operator's terminal.
+ */
+export function validateCommonName(name: string, field: string): string {
+  if (typeof name !== 'string' || name.trim() === '') throw new UserInputError(field, 'is empty; give a name.');
+  if (name.length > MAX_COMMON_NAME) throw new UserInputError(field, `${JSON.stringify(name.slice(0, 20))}… is ${name.length} characters; X.509 allows at most ${MAX_COMMON_NAME} in a common name.`);
+  const bad = [...name].find((c) => !NAME_CHARACTERS.test(c));
+  if (bad !== undefined) {
+    const code = bad.codePointAt(0)!;
+    const what = code < 0x20 || (code >= 0x7f && code <= 0x9f) ? `the control character U+${code.toString(16).toUpperCase().padStart(4, '0')}` : `"${bad}"`;
+    throw new UserInputError(field, `${JSON.stringify(name)} contains ${what}; use only ${NAME_CHARACTERS_TEXT}, so that the name reads the same in a certificate's subject, in nginx's ssl-client-subject-dn, in a file name and on a terminal.`);
+  }
+  if (name !== name.trim()) throw new UserInputError(field, `${JSON.stringify(name)} starts or ends with a space; write ${JSON.stringify(name.trim())}.`);
+  return name;
+}
+
 /**
  * Infers the SAN kind from the text, like mkcert: an IP literal is an iPAddress, `x://…` a URI, `a@b` an
  * email, anything else a DNS name (wildcards allowed).

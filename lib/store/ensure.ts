@@ -1,4 +1,4 @@
-import { DEFAULT_KEY_ALGORITHM, inferSubjectAltName, KeyAlgorithm, parseKeyAlgorithm, RevocationReason, UserInputError } from '../pki';
+import { DEFAULT_KEY_ALGORITHM, inferSubjectAltName, KeyAlgorithm, parseKeyAlgorithm, RevocationReason, UserInputError, validateCommonName } from '../pki';
 import { ensureCa, issueClient, IssueContext, issueServer, sanText } from './issue';
 import { currentServer } from './material';
 import { recordRevocation, resolveTargets, revocationOf } from './revoke';
@@ -44,23 +44,26 @@ export function validateSpec(spec: PkiSpec): void {
   alg(spec.clientCa?.keyAlgorithm, 'clientCa.keyAlgorithm');
   checkDays(spec.crl?.validityDays, 'crl.validityDays', 3650);
   checkDays(spec.crl?.refreshBeforeDays, 'crl.refreshBeforeDays', 3649);
+  if (spec.serverCa) validateCommonName(spec.serverCa.commonName, 'serverCa.commonName');
+  if (spec.clientCa) validateCommonName(spec.clientCa.commonName, 'clientCa.commonName');
+  if (spec.clientCa?.intermediate) validateCommonName(spec.clientCa.intermediate.commonName, 'clientCa.intermediate.commonName');
   const seen = new Set<string>();
   (spec.servers ?? []).forEach((s, i) => {
-    if (!s.name || /[/\\]/.test(s.name)) throw new UserInputError(`servers[${i}].name`, `"${s.name ?? ''}" is not a usable name; give a short name without slashes (it becomes the file stem), e.g. the host name.`);
-    if (seen.has(s.name)) throw new UserInputError(`servers[${i}].name`, `"${s.name}" appears twice; each server needs its own name.`);
-    seen.add(s.name);
     if (!s.names?.length) throw new UserInputError(`servers[${i}].names`, 'is empty; give at least one host name or IP.');
     s.names.forEach((n, j) => {
       const san = inferSubjectAltName(n, `servers[${i}].names[${j}]`);
       if (san.kind !== 'dns' && san.kind !== 'ip') throw new UserInputError(`servers[${i}].names[${j}]`, `"${n}" is an ${san.kind}; a server certificate names hosts (DNS names or IPs).`);
     });
+    // The handle: file stem, `serverTls(name)`, and what `mtls-pki list` prints.
+    validateCommonName(s.name, `servers[${i}].name`);
+    if (seen.has(s.name)) throw new UserInputError(`servers[${i}].name`, `"${s.name}" appears twice; each server needs its own name.`);
+    seen.add(s.name);
     alg(s.keyAlgorithm, `servers[${i}].keyAlgorithm`);
     checkDays(s.validityDays, `servers[${i}].validityDays`, 36525);
   });
   const cns = new Set<string>();
   (spec.clients ?? []).forEach((c, i) => {
-    if (!c.commonName?.trim()) throw new UserInputError(`clients[${i}].commonName`, 'is empty; give the client\'s name.');
-    if (c.commonName.length > 64) throw new UserInputError(`clients[${i}].commonName`, `is ${c.commonName.length} characters; X.509 allows at most 64.`);
+    validateCommonName(c.commonName, `clients[${i}].commonName`);
     if (cns.has(c.commonName)) throw new UserInputError(`clients[${i}].commonName`, `"${c.commonName}" appears twice; list each client once.`);
     cns.add(c.commonName);
     (c.altNames ?? []).forEach((n, j) => inferSubjectAltName(n, `clients[${i}].altNames[${j}]`));

@@ -56,7 +56,12 @@ const cases: Case[] = [
   ['MTLS052', 'an error page with a query string', () => props({ errorPage: 'https://errors.example.com/denied?from=mtls' }), /no query string.*reject the whole Ingress/],
   ['MTLS053', 'a match-cn without CN=', () => props({ matchCn: 'Client001' }), /must start with "CN="/],
   ['MTLS053', 'a match-cn that does not compile', () => props({ matchCn: 'CN=(Client' }), /is not a valid regular expression/],
+  ['MTLS053', 'a match-cn anchored by hand with a lookbehind (Go\'s RE2 refuses it)', () => props({ matchCn: 'CN=(?<=^CN=)Client002' }), /the lookaround "\(\?<=", which Go's RE2 does not support.*rejects the whole Ingress/],
+  ['MTLS053', 'a match-cn with a backreference (Go\'s RE2 refuses it)', () => props({ matchCn: 'CN=(a)\\1' }), /the backreference "\\1"/],
+  ['MTLS053', 'a match-cn pattern starting with ^ (never matches after CN=)', () => props({ matchCn: 'CN=^Client002$' }), /can never match after "CN=", so every client would get 403/],
   ['MTLS054', 'verification turned off (warning)', () => props({ verifyClient: 'off' }), /does not enforce client certificates/],
+  ['MTLS056', 'verifyClient optional: clients without a certificate get through (warning)', () => props({ verifyClient: 'optional' }), /clients without a certificate reach the backend with ssl-client-verify: NONE; the backend must check it/],
+  ['MTLS058', 'no CRL: a revoked client is admitted (warning)', () => props({ crlPem: undefined }), /revocation checking is off: nginx gets no ssl_crl and admits a revoked client certificate \(200\)/],
   ['MTLS055', 'an extra annotation overriding auth-tls', () => props({ annotations: { 'nginx.ingress.kubernetes.io/auth-tls-verify-client': 'off' } }), /set the matching prop/],
   ['MTLS060', 'an uppercase host', () => props({ host: 'MTLS.dev.ityoudao.cn' }), /write "mtls\.dev\.ityoudao\.cn"/],
   ['MTLS060', 'a host with a trailing dot', () => props({ host: 'mtls.dev.ityoudao.cn.' }), /ends with a dot/],
@@ -73,11 +78,11 @@ describe('every check code fires on a real bad input, with a message that names 
     const finding = mtls.findings.find((f) => f.code === code);
     expect(finding).toBeDefined();
     expect(finding!.message).toMatch(message);
-    expect(finding!.severity).toBe(code === 'MTLS054' || code === 'MTLS009' ? 'warning' : 'error');
+    expect(finding!.severity).toBe(['MTLS009', 'MTLS054', 'MTLS056', 'MTLS058'].includes(code) ? 'warning' : 'error');
   });
 
-  test('MTLS009: a server certificate expiring within 30 days is a warning, and synth still succeeds', () => {
-    const { mtls } = seedChart(props({ serverTls: { certificateChainPem: m.expiringServer.certificatePem + m.serverCa.certificatePem, privateKeyPem: m.expiringServer.privateKeyPem } }));
+  test('MTLS009: a server certificate expiring within 30 days is a warning, and synth still succeeds', async () => {
+    const { mtls } = seedChart(props({ serverTls: { certificateChainPem: m.expiringServer.certificatePem + m.serverCa.certificatePem, privateKeyPem: m.expiringServer.privateKeyPem }, crlPem: await m.crl(m.clientCa) }));
     expect(mtls.findings).toEqual([expect.objectContaining({ code: 'MTLS009', severity: 'warning', message: expect.stringMatching(/expires in 9\.0 days/) })]);
     expect(mtls.node.validate()).toEqual([]);
   });
@@ -98,13 +103,20 @@ describe('every check code fires on a real bad input, with a message that names 
     expect(mtls.findings.map((f: { code: string }) => f.code)).toContain('MTLS062');
   });
 
-  test('a clean configuration has no findings (the checks do not fire on good input)', () => {
-    expect(seedChart(props()).mtls.findings).toEqual([]);
+  test('a clean configuration has no findings (the checks do not fire on good input)', async () => {
+    expect(seedChart(props({ crlPem: await m.crl(m.clientCa) })).mtls.findings).toEqual([]);
     expect(seedChart().mtls.findings).toEqual([]);
+    // The fail-open settings are never silent, and each is only a warning: synth still succeeds.
+    for (const [overrides, code] of [[{ crlPem: undefined }, 'MTLS058'], [{ verifyClient: 'optional' }, 'MTLS056']] as const) {
+      const { mtls } = seedChart(overrides);
+      expect(mtls.findings.map((f) => [f.code, f.severity])).toEqual([[code, 'warning']]);
+      expect(mtls.node.validate()).toEqual([]);
+    }
   });
 
   test('every code in CHECKS is exercised by a test', () => {
-    const tested = new Set([...cases.map((c) => c[0]), 'MTLS009', 'MTLS040', 'MTLS062', 'MTLS070']);
+    // MTLS057, MTLS059, MTLS064 and MTLS070 judge deployed manifests: test/checks/manifests.test.ts.
+    const tested = new Set([...cases.map((c) => c[0]), 'MTLS009', 'MTLS040', 'MTLS062', 'MTLS057', 'MTLS059', 'MTLS064', 'MTLS070']);
     expect(Object.keys(CHECKS).filter((c) => !tested.has(c))).toEqual([]);
   });
 

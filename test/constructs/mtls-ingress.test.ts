@@ -1,6 +1,6 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { Testing } from 'cdk8s';
-import { CRL_NEXT_UPDATE_ANNOTATION } from '../../lib';
+import { authTlsAnnotations, CRL_NEXT_UPDATE_ANNOTATION } from '../../lib';
 import { seedFixture } from '../fixtures';
 import { seedChart } from '../support/chart';
 import { scratchDir } from '../support/openssl';
@@ -70,10 +70,19 @@ describe('MtlsIngress on the seed material', () => {
     expect(annotations).toMatchObject({
       'nginx.ingress.kubernetes.io/auth-tls-secret': 'odcp/mtls-client-ca',
       'nginx.ingress.kubernetes.io/auth-tls-error-page': 'https://www.ityoudao.cn/',
-      'nginx.ingress.kubernetes.io/auth-tls-match-cn': 'CN=Client00[0-9]',
+      // anchored: ingress-nginx would search an unanchored pattern anywhere in the subject DN (e2e: scenarios-match-cn)
+      'nginx.ingress.kubernetes.io/auth-tls-match-cn': 'CN=[^\\s\\S]|^CN=(?:Client00[0-9])(?:,|\\+|$)',
       'nginx.ingress.kubernetes.io/auth-tls-pass-certificate-to-upstream': 'true',
       'nginx.ingress.kubernetes.io/auth-tls-verify-client': 'optional',
     });
+  });
+
+  test('authTlsAnnotations anchors match-cn once: an anchored value is kept, one without CN= is left for MTLS053', () => {
+    const annotation = (matchCn: string) => authTlsAnnotations({ secret: 'ns/ca', verifyClient: 'on', verifyDepth: 1, passCertificateToUpstream: false, matchCn })['nginx.ingress.kubernetes.io/auth-tls-match-cn'];
+    const anchored = annotation('CN=Client002');
+    expect(anchored).toBe('CN=[^\\s\\S]|^CN=(?:Client002)(?:,|\\+|$)');
+    expect(annotation(anchored)).toBe(anchored);
+    expect(annotation('Client002')).toBe('Client002');
   });
 
   test('app.synth() reports every error at once and writes nothing', () => {

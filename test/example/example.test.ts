@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { chmodSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { checkManifests } from '../../lib';
 import { loadManifests, probe, serveIngress, ServedIngress } from '../e2e/nginx-harness';
@@ -15,6 +15,8 @@ function synthExample(cwd: string): void {
   delete env.MTLS_PKI_DIR;
   execFileSync(join(root, 'node_modules', '.bin', 'tsx'), [join(root, 'main.ts')], { cwd, stdio: 'pipe', env });
 }
+
+const modeOf = (path: string) => (statSync(path).mode & 0o777).toString(8);
 
 function snapshotTree(dir: string): Record<string, string> {
   const out: Record<string, string> = {};
@@ -82,6 +84,16 @@ describe('the example app (main.ts) reproduces the seed from its PKI store', () 
     for (const f of Object.keys(first).filter((k) => k.startsWith('pki/') && /key/.test(k))) expect([f, statSync(join(tmp.dir, f)).mode & 0o777]).toEqual([f, 0o600]);
   });
 
+  test('dist/ is 0700 and its files 0600, since the TLS Secret holds the server key; an older 0755/0644 dist/ is narrowed', () => {
+    const dist = join(tmp.dir, 'dist');
+    const modes = () => [modeOf(dist), ...readdirSync(dist).map((f) => `${f} ${modeOf(join(dist, f))}`)];
+    expect(modes()).toEqual(['700', 'mtls-example.k8s.yaml 600']);
+    chmodSync(dist, 0o755);
+    chmodSync(join(dist, 'mtls-example.k8s.yaml'), 0o644);
+    synthExample(tmp.dir);
+    expect(modes()).toEqual(['700', 'mtls-example.k8s.yaml 600']);
+  });
+
   describe('served by a real nginx as ingress-nginx would', () => {
     let served: ServedIngress;
     const pki = (pattern: RegExp) => readFileSync(join(tmp.dir, Object.keys(first).find((k) => pattern.test(k))!), 'utf8');
@@ -109,6 +121,7 @@ describe('`npx cdk8s synth` (the cdk8s CLI, through cdk8s.yaml) works as the REA
       const kinds = loadManifests(join(tmp.dir, 'dist')).map((o) => `${o.kind}/${o.metadata.name}`).sort();
       expect(kinds).toEqual(['Deployment/nginx-test', 'Ingress/mtls-test-ingress', 'Secret/mtls-client-ca-secret', 'Secret/mtls-server-secret', 'Service/nginx-test']);
       expect(statSync(join(tmp.dir, 'pki')).mode & 0o777).toBe(0o700);
+      expect([modeOf(join(tmp.dir, 'dist')), modeOf(join(tmp.dir, 'dist', 'mtls-example.k8s.yaml'))]).toEqual(['700', '600']);
     } finally {
       tmp.cleanup();
     }
@@ -116,11 +129,12 @@ describe('`npx cdk8s synth` (the cdk8s CLI, through cdk8s.yaml) works as the REA
 });
 
 describe('`npm run synth` with a broken input', () => {
-  test('exits 1 with every finding on stderr, no stack trace, and leaves dist/ as it was', () => {
+  test('exits 1 with every finding on stderr, no stack trace, and leaves dist/ as it was, modes included', () => {
     const tmp = scratchDir('mtls-example-broken-');
     try {
       synthExample(tmp.dir);
-      const dist = snapshotTree(join(tmp.dir, 'dist'));
+      chmodSync(join(tmp.dir, 'dist'), 0o755); // as an older synth left it
+      const dist = { ...snapshotTree(join(tmp.dir, 'dist')), mode: modeOf(join(tmp.dir, 'dist')) };
       // The seed's second error, made by hand: the chain file loses its CA certificate.
       const servers = join(tmp.dir, 'pki', 'servers');
       const chainFile = join(servers, readdirSync(servers).find((f) => f.endsWith('.chain.pem'))!);
@@ -135,7 +149,7 @@ describe('`npm run synth` with a broken input', () => {
       expect(failure?.status).toBe(1);
       expect(String(failure?.stderr)).toMatch(/MTLS002 error serverTls\.certificateChainPem: the chain is incomplete/);
       expect(String(failure?.stderr)).not.toMatch(/^\s+at /m);
-      expect(snapshotTree(join(tmp.dir, 'dist'))).toEqual(dist);
+      expect({ ...snapshotTree(join(tmp.dir, 'dist')), mode: modeOf(join(tmp.dir, 'dist')) }).toEqual(dist);
     } finally {
       tmp.cleanup();
     }

@@ -1,5 +1,9 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { App, Chart } from 'cdk8s';
 import { MtlsIngress, MtlsIngressProps } from '../../lib';
+import { K8sObject, loadManifests } from '../e2e/render-nginx';
 import { FIXTURE_NOW, SEED_HOST, seedFixture } from '../fixtures';
 
 /** The seed's construct props from the fixed fixtures; override any of them. */
@@ -28,4 +32,16 @@ export function seedChart(overrides: Partial<MtlsIngressProps> = {}, outdir?: st
 /** The codes of the findings, errors and warnings alike. */
 export function codesOf(mtls: MtlsIngress): string[] {
   return mtls.findings.map((f) => f.code);
+}
+
+/** `app.synth()` of the seed chart into a temp outdir (an error finding throws), then the YAML read back as users apply it. */
+export function synthSeedToDisk(overrides: Partial<MtlsIngressProps> = {}): { objects: K8sObject[]; mtls: MtlsIngress } {
+  const dir = mkdtempSync(join(tmpdir(), 'seed-synth-'));
+  try {
+    const { app, mtls } = seedChart(overrides, dir);
+    app.synth();
+    return { objects: loadManifests(dir), mtls };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

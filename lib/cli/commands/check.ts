@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { Command } from '../command';
 import { checkJson } from '../json';
-import { EXIT, json } from '../output';
+import { EXIT, json, printable } from '../output';
 import { UsageError } from '../args';
 
 export const check: Command = {
@@ -62,7 +62,8 @@ Run it from cron to hear about an expiring CRL before nginx starts rejecting eve
     if (args.flag('json')) json(ctx.io, checkJson(target, findings, ctx.warnings));
     else if (findings.length === 0) ctx.io.stdout.write(`${ctx.out.green('ok')}: no findings\n`);
     else {
-      for (const f of findings) ctx.io.stdout.write(`${f.severity === 'error' ? ctx.out.red(checks.formatFinding(f)) : ctx.out.yellow(checks.formatFinding(f))}\n`);
+      // Findings quote subjects from the files checked, which anyone may have made.
+      for (const f of findings) ctx.io.stdout.write(`${(f.severity === 'error' ? ctx.out.red : ctx.out.yellow)(printable(checks.formatFinding(f)))}\n`);
       const n = (sev: string) => findings.filter((f) => f.severity === sev).length;
       ctx.io.stdout.write(`${n('error')} error(s), ${n('warning')} warning(s)\n`);
     }

@@ -4,7 +4,7 @@ import { loadCertificateAuthority, UserInputError } from '../../pki';
 import { formatCrlNumber, generateCrlFromIndex, parseCrlNumber } from '../../pki/openssl-index';
 import { fsError, PUBLIC_FILE_MODE, writeFileAtomic } from '../../store/atomic-write';
 import { Command, minute } from '../command';
-import { EXIT } from '../output';
+import { EXIT, printable } from '../output';
 
 const DAY_MS = 86_400_000;
 
@@ -79,7 +79,7 @@ Does not use the PKI store.`,
       ctx.io.stderr.write(`${ctx.err.yellow('mtls-pki: note:')} no crlnumber file next to ${indexPath}; used the Unix time ${crlNumber} as CRL number. Create one (echo 01 > crlnumber) to number CRLs as openssl does.\n`);
     }
     writeFileAtomic(outPath, built.pem, PUBLIC_FILE_MODE);
-    ctx.io.stdout.write(`wrote ${outPath}: CRL #${crlNumber} of ${ca.facts.subject}, ${built.entryCount} revoked, next update ${minute(new Date(now.getTime() + days * DAY_MS))}\n`);
+    ctx.io.stdout.write(`wrote ${outPath}: CRL #${crlNumber} of ${printable(ca.facts.subject)}, ${built.entryCount} revoked, next update ${minute(new Date(now.getTime() + days * DAY_MS))}\n`);
     return EXIT.OK;
   },
 };

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { parseCrlNumber } from '../../pki/openssl-index';
 import { UsageError } from '../args';
 import { Command, minute } from '../command';
-import { EXIT } from '../output';
+import { EXIT, printable } from '../output';
 import { crlNumberPath, OPENSSL_CA_FILE_OPTIONS, readInput } from './gencrl';
 
 export const importOpenssl: Command = {
@@ -37,7 +37,7 @@ same CA again adds only what is new. The openssl files are not changed.`,
     const w = (s: string) => ctx.io.stdout.write(s);
     w(`${result.adoptedCa ? ctx.out.green('adopted') : ctx.out.dim('already adopted')} ${certPath} as ${result.ca} of ${ctx.dir}\n`);
     w(`  ${result.certificatesAdded} certificate record(s) and ${result.revocationsAdded} revocation(s) added\n`);
-    if (result.keptRevoked.length) w(`  kept revoked although index.txt says valid: ${result.keptRevoked.join(', ')} (revocation is permanent)\n`);
+    if (result.keptRevoked.length) w(`  kept revoked although index.txt says valid: ${printable(result.keptRevoked.join(', '))} (revocation is permanent)\n`);
     for (const c of result.crls) w(`  CRL ${join(ctx.dir, c.file)}: #${c.number}, ${c.entries} revoked, next update ${minute(c.nextUpdate)}${c.changed ? '' : ' (unchanged)'}\n`);
     return EXIT.OK;
   },

@@ -1,7 +1,8 @@
 import { join } from 'node:path';
+import { validateCommonName } from '../../pki';
 import { DEFAULT_CLIENT_CA_CN, PkiSpec, StoreListing } from '../../store';
 import { Command, day, KEY_OPTION, keyOption } from '../command';
-import { EXIT, table } from '../output';
+import { EXIT, printable, table } from '../output';
 
 export const init: Command = {
   name: 'init',
@@ -27,6 +28,10 @@ export const init: Command = {
     const crlRefreshDays = args.days('crl-refresh-days', 3649);
     const serverCn = args.string('server-ca-cn');
     const intermediate = args.string('intermediate-cn');
+    for (const flag of ['server-ca-cn', 'client-ca-cn', 'intermediate-cn']) {
+      const cn = args.string(flag);
+      if (cn !== undefined) validateCommonName(cn, `--${flag}`);
+    }
     const store = await ctx.openStore({ create: true });
     let before: StoreListing | undefined;
     try {
@@ -48,7 +53,7 @@ export const init: Command = {
     const { out } = ctx;
     const rows = after.cas.map((ca) => {
       const existed = before?.cas.some((b) => b.id === ca.id && b.serialHex === ca.serialHex);
-      return [ca.id, ca.subject, ca.keyAlgorithm, `expires ${day(ca.notAfter)}`, existed ? out.dim('kept') : out.green('created')];
+      return [...[ca.id, ca.subject, ca.keyAlgorithm, `expires ${day(ca.notAfter)}`].map(printable), existed ? out.dim('kept') : out.green('created')];
     });
     ctx.io.stdout.write(`PKI store ${ctx.dir}:\n${table(rows).replace(/^(?=.)/gm, '  ')}`);
     const crl = after.crls.map((c) => `${join(ctx.dir, c.file)} (#${c.number}, next update ${day(c.nextUpdate)})`).join(', ');

@@ -1,19 +1,19 @@
 import { statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { buildPkcs12, inferSubjectAltName, PKCS12_DEFAULT_ITERATIONS, UserInputError } from '../../pki';
+import { buildPkcs12, inferSubjectAltName, PKCS12_DEFAULT_ITERATIONS, UserInputError, validateCommonName } from '../../pki';
 import { CaId, CertificateRecord, PkiStore } from '../../store';
 import { readFileIfExists, SECRET_FILE_MODE, writeFileAtomic } from '../../store/atomic-write';
 import { sanText } from '../../store/issue';
 import { layout } from '../../store/layout';
 import { UsageError } from '../args';
 import { Command, CommandContext, day, KEY_OPTION, keyOption } from '../command';
-import { EXIT } from '../output';
+import { EXIT, printable } from '../output';
 import { exportPassword } from '../password';
 
 function describe(ctx: CommandContext, record: CertificateRecord, created: boolean): string {
   const { out } = ctx;
   const verb = created ? out.green('issued') : out.dim('exists');
-  return `${verb} ${record.kind} certificate ${out.bold(record.subject)} serial ${record.serialHex}, ${record.subjectAltNames.join(', ') || 'no SAN'}, expires ${day(record.notAfter)}\n`;
+  return `${verb} ${record.kind} certificate ${out.bold(printable(record.subject))} serial ${printable(`${record.serialHex}, ${record.subjectAltNames.join(', ') || 'no SAN'}`)}, expires ${day(record.notAfter)}\n`;
 }
 
 export const server: Command = {
@@ -33,12 +33,13 @@ export const server: Command = {
   async run(args, ctx) {
     const names = args.positionals;
     const name = args.string('name') ?? names[0];
+    if (args.string('name') !== undefined) validateCommonName(name, '--name');
     const store = await ctx.openStore();
     const { record, created } = await store.issueServer(name, names, { keyAlgorithm: keyOption(args, 'server'), validityDays: args.days('days'), force: args.flag('force') });
     const f = record.files!;
     ctx.io.stdout.write(describe(ctx, record, created));
-    ctx.io.stdout.write(`  chain (tls.crt): ${join(ctx.dir, f.chain!)}\n  key   (tls.key): ${join(ctx.dir, f.key!)}  (0600, secret)\n`);
-    ctx.io.stdout.write(`  kubectl create secret tls ${name.replace(/^\*\./, 'wildcard-').replace(/[^a-z0-9.-]/g, '-')}-tls --cert ${join(ctx.dir, f.chain!)} --key ${join(ctx.dir, f.key!)}\n`);
+    ctx.io.stdout.write(`  chain (tls.crt): ${printable(join(ctx.dir, f.chain!))}\n  key   (tls.key): ${printable(join(ctx.dir, f.key!))}  (0600, secret)\n`);
+    ctx.io.stdout.write(`${printable(`  kubectl create secret tls ${name.replace(/^\*\./, 'wildcard-').replace(/[^a-z0-9.-]/g, '-')}-tls --cert ${join(ctx.dir, f.chain!)} --key ${join(ctx.dir, f.key!)}`)}\n`);
     return EXIT.OK;
   },
 };
@@ -72,6 +73,7 @@ prompt without echo; never from an argument, which \`ps\` would show.`,
   positionals: { min: 1, max: Infinity, missing: 'give the client\'s common name, e.g. mtls-pki client Client001' },
   async run(args, ctx) {
     const [commonName, ...extras] = args.positionals;
+    validateCommonName(commonName, 'CN');
     const emails = args.list('email');
     const uris = args.list('uri');
     emails.forEach((e, i) => {
@@ -104,10 +106,10 @@ prompt without echo; never from an argument, which \`ps\` would show.`,
     const f = record.files;
     if (!f?.key) {
       if (p12 !== undefined) throw new UserInputError(p12, `not written: ${KEYLESS}. Issue a new certificate with --new (and revoke the old one when it is no longer used).`);
-      ctx.io.stdout.write(`  ${KEYLESS}; issue a new one with: mtls-pki client ${commonName} --new\n`);
+      ctx.io.stdout.write(`  ${KEYLESS}; issue a new one with: mtls-pki client ${printable(commonName)} --new\n`);
       return EXIT.OK;
     }
-    ctx.io.stdout.write(`  certificate: ${join(ctx.dir, f.cert)}\n  key:         ${join(ctx.dir, f.key)}  (0600, secret)\n`);
+    ctx.io.stdout.write(`  certificate: ${printable(join(ctx.dir, f.cert))}\n  key:         ${printable(join(ctx.dir, f.key))}  (0600, secret)\n`);
     if (p12 !== undefined) {
       const bytes = await buildPkcs12({
         certificatePem: readStoreFile(store, f.cert),
@@ -119,7 +121,7 @@ prompt without echo; never from an argument, which \`ps\` would show.`,
       writeFileAtomic(p12, bytes, SECRET_FILE_MODE);
       ctx.io.stdout.write(`  PKCS#12:     ${p12}  (0600, secret: certificate, key and client CA chain${created ? '' : '; exported, not re-issued'})\n`);
     }
-    ctx.io.stdout.write(`  curl --cert ${join(ctx.dir, f.cert)} --key ${join(ctx.dir, f.key)} --cacert ${join(ctx.dir, 'server-ca/cert.pem')} https://<host>/\n`);
+    ctx.io.stdout.write(`${printable(`  curl --cert ${join(ctx.dir, f.cert)} --key ${join(ctx.dir, f.key)} --cacert ${join(ctx.dir, 'server-ca/cert.pem')} https://<host>/`)}\n`);
     return EXIT.OK;
   },
 };

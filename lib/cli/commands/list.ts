@@ -2,11 +2,11 @@ import { join } from 'node:path';
 import { CertificateListing } from '../../store';
 import { Command, day, minute } from '../command';
 import { listJson } from '../json';
-import { EXIT, json, Paint, table } from '../output';
+import { EXIT, json, Paint, printable, table } from '../output';
 
 function status(c: CertificateListing, p: Paint): string {
   switch (c.status) {
-    case 'revoked': return p.red(`revoked ${minute(c.revokedAt)}${c.reason ? ` (${c.reason})` : ''}`);
+    case 'revoked': return p.red(printable(`revoked ${minute(c.revokedAt)}${c.reason ? ` (${c.reason})` : ''}`));
     case 'expired': return p.red('expired');
     case 'replaced': return p.dim('replaced');
     default: return p.green('valid');
@@ -32,15 +32,15 @@ wider than 0600. --json prints the shape documented in docs/CLI.md ("format": "m
     }
     const p = ctx.out;
     const w = (s: string) => ctx.io.stdout.write(s);
-    w(`${p.bold('PKI store')} ${ctx.dir} (CRLs valid ${listing.settings.crlValidityDays} days, renewed when fewer than ${listing.settings.crlRefreshBeforeDays} remain)\n\n`);
+    w(`${p.bold('PKI store')} ${printable(ctx.dir)} (CRLs valid ${listing.settings.crlValidityDays} days, renewed when fewer than ${listing.settings.crlRefreshBeforeDays} remain)\n\n`);
     w(`${p.bold('CAs')}\n`);
     w(table([['ID', 'SUBJECT', 'KEY', 'SERIAL', 'EXPIRES', 'DAYS'],
-      ...listing.cas.map((c) => [c.id, c.subject, c.keyAlgorithm, c.serialHex, day(c.notAfter), String(c.daysLeft)])]).replace(/^(?=.)/gm, '  '));
+      ...listing.cas.map((c) => [c.id, c.subject, c.keyAlgorithm, c.serialHex, day(c.notAfter), String(c.daysLeft)].map(printable))]).replace(/^(?=.)/gm, '  '));
     w(`\n${p.bold('Certificates')}\n`);
     if (listing.certificates.length === 0) w('  none yet: mtls-pki server <host>, mtls-pki client <CN>\n');
     else {
       w(table([['KIND', 'NAME', 'SERIAL', 'ISSUER', 'EXPIRES', 'DAYS', 'STATUS'],
-        ...listing.certificates.map((c) => [c.kind, c.name, c.serialHex, c.issuer, day(c.notAfter), String(c.daysLeft), status(c, p)])]).replace(/^(?=.)/gm, '  '));
+        ...listing.certificates.map((c) => [...[c.kind, c.name, c.serialHex, c.issuer, day(c.notAfter), String(c.daysLeft)].map(printable), status(c, p)])]).replace(/^(?=.)/gm, '  '));
     }
     w(`\n${p.bold('CRLs')}\n`);
     if (listing.crls.length === 0) w('  none\n');
@@ -48,7 +48,7 @@ wider than 0600. --json prints the shape documented in docs/CLI.md ("format": "m
       w(table([['CA', 'NUMBER', 'THIS UPDATE', 'NEXT UPDATE', 'DAYS LEFT', 'REVOKED', 'FILE'],
         ...listing.crls.map((c) => {
           const left = c.daysLeft === undefined ? '-' : String(c.daysLeft);
-          return [c.ca, c.number ?? '-', minute(c.thisUpdate), minute(c.nextUpdate), c.refreshDue ? p.yellow(`${left} (renew due)`) : left, String(c.entries), join(ctx.dir, c.file)];
+          return [printable(c.ca), c.number ?? '-', minute(c.thisUpdate), minute(c.nextUpdate), c.refreshDue ? p.yellow(`${left} (renew due)`) : left, String(c.entries), printable(join(ctx.dir, c.file))];
         })]).replace(/^(?=.)/gm, '  '));
     }
     return EXIT.OK;

@@ -4,7 +4,7 @@ import { REVOCATION_REASONS, UserInputError } from '../../pki';
 import { normalizeSerial } from '../../store/revoke';
 import { UsageError } from '../args';
 import { Command, minute, reasonOption } from '../command';
-import { EXIT } from '../output';
+import { EXIT, printable } from '../output';
 
 export const revoke: Command = {
   name: 'revoke',
@@ -41,10 +41,10 @@ Reasons: ${Object.keys(REVOCATION_REASONS).join(', ')}.`,
     const record = await store.revoke(cn !== undefined ? { commonName: cn } : serial !== undefined ? { serialHex: normalizeSerial(serial, '--serial') } : { certificatePem }, reason);
     const already = before.certificates.some((c) => c.issuer === record.issuer && c.serialHex === record.serialHex && c.status === 'revoked');
     const { out } = ctx;
-    ctx.io.stdout.write(`${already ? out.dim('already revoked') : out.red('revoked')} ${record.commonName ?? ''} serial ${record.serialHex} (${record.issuer}) at ${minute(record.revokedAt)}${record.reason ? `, reason ${record.reason}` : ''}\n`);
+    ctx.io.stdout.write(`${already ? out.dim('already revoked') : out.red('revoked')} ${printable(record.commonName ?? '')} serial ${record.serialHex} (${record.issuer}) at ${minute(record.revokedAt)}${record.reason ? `, reason ${record.reason}` : ''}\n`);
     // The CRLs as this revoke wrote them, under its lock: a concurrent revoke may already have published newer ones.
     for (const crl of record.crls.filter((c) => c.ca === record.issuer || c.ca !== 'server-ca')) {
-      ctx.io.stdout.write(`  CRL ${join(ctx.dir, crl.file)}: #${crl.number}, ${crl.entries} revoked, next update ${minute(crl.nextUpdate)}\n`);
+      ctx.io.stdout.write(`  CRL ${printable(join(ctx.dir, crl.file))}: #${crl.number}, ${crl.entries} revoked, next update ${minute(crl.nextUpdate)}\n`);
     }
     if (record.issuer !== 'server-ca') {
       ctx.io.stdout.write(`  update the auth-tls Secret's ca.crl from ${join(ctx.dir, 'client-trust/ca.crl')} (or re-run cdk8s synth)\n`);
