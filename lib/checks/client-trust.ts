@@ -1,4 +1,5 @@
 import { CertificateFacts, CrlFacts, isCrlSignedBy, isIssuedBy, readCertificates, readCrls } from '../pki';
+import { DataPlaneBehaviour, NGINX_DATA_PLANE } from './data-plane';
 import { Findings } from './finding';
 
 const DAY_MS = 86_400_000;
@@ -14,6 +15,10 @@ export interface ClientTrustCheckOptions {
   readonly crlMinValidityDays: number;
   readonly caField: string;
   readonly crlField: string;
+  /** Who refuses clients and with what status, for the messages. @default nginx, 400 */
+  readonly dataPlane?: DataPlaneBehaviour;
+  /** Where the CRL in effect comes from when it is not in the input (a file on the data plane): no MTLS058 then. */
+  readonly crlElsewhere?: string;
 }
 
 export interface ClientTrustFacts {
@@ -51,7 +56,9 @@ export function checkClientTrust(findings: Findings, input: ClientTrustInput, op
   });
 
   if (input.crlPem === undefined) {
-    findings.warn('MTLS058', crlField, 'no CRL is given, so revocation checking is off: nginx gets no ssl_crl and admits a revoked client certificate (200) until it expires. Add the CRL of each client CA (crlPem, --crl, or ca.crl in the CA Secret; `mtls-pki crl` writes them).');
+    if (options.crlElsewhere !== undefined) return { cas, crls: [] };
+    const { server, crlSetting } = options.dataPlane ?? NGINX_DATA_PLANE;
+    findings.warn('MTLS058', crlField, `no CRL is given, so revocation checking is off: ${server} gets no ${crlSetting} and admits a revoked client certificate (200) until it expires. Add the CRL of each client CA (crlPem, --crl, or ca.crl in the CA Secret; \`mtls-pki crl\` writes them).`);
     return { cas, crls: [] };
   }
   const crls = readCrlInput(findings, input.crlPem, crlField);
@@ -101,10 +108,11 @@ function checkCrl(findings: Findings, crl: CrlFacts, cas: readonly CertificateFa
   if (crl.nextUpdate) {
     const left = crl.nextUpdate.getTime() - now;
     const regenerate = 'Regenerate it (`mtls-pki crl`, or `openssl ca -gencrl -crldays N`), re-synth and apply.';
+    const { server, refusal } = options.dataPlane ?? NGINX_DATA_PLANE;
     if (left <= 0) {
-      findings.error('MTLS034', field, `from "${crl.issuer}" expired at ${crl.nextUpdate.toISOString()}. nginx then rejects EVERY client certificate ("CRL has expired"). ${regenerate}`);
+      findings.error('MTLS034', field, `from "${crl.issuer}" expired at ${crl.nextUpdate.toISOString()}. ${server} then rejects EVERY client certificate ("CRL has expired"): ${refusal} for every client. ${regenerate}`);
     } else if (left < options.crlMinValidityDays * DAY_MS) {
-      findings.error('MTLS035', field, `from "${crl.issuer}" expires at ${crl.nextUpdate.toISOString()}, in ${(left / DAY_MS).toFixed(1)} days, within the ${options.crlMinValidityDays}-day threshold; after that nginx rejects every client. ${regenerate}`);
+      findings.error('MTLS035', field, `from "${crl.issuer}" expires at ${crl.nextUpdate.toISOString()}, in ${(left / DAY_MS).toFixed(1)} days, within the ${options.crlMinValidityDays}-day threshold; after that ${server} rejects every client: ${refusal} for every client. ${regenerate}`);
     }
   }
   if (crl.duplicateSerials.length) {

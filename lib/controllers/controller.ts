@@ -7,6 +7,7 @@ import type { Construct } from 'constructs';
 import type { KubeIngress, KubeSecret } from '../../imports/k8s';
 import type { ClientTrustFacts } from '../checks/client-trust';
 import type { DataPlaneBehaviour } from '../checks/data-plane';
+import type { SettingsWording } from '../checks/ingress-settings';
 import type { Findings } from '../checks/finding';
 
 /** The names `npm run synth -- --controller <name>` and the README use. */
@@ -96,6 +97,8 @@ export interface TargetCheckInput {
   readonly trust?: ClientTrustFacts;
   /** Names a setting for a message: the prop (`verifyDepth`) or the annotation or field that holds it. */
   fieldOf(setting: keyof MtlsSettings | 'hosts' | 'backend.port'): string;
+  /** The settings are read back from manifests (`check --manifests`), not the construct's props. */
+  readonly asDeployed: boolean;
 }
 
 /** The objects a target emitted; the construct exposes them. */
@@ -170,6 +173,8 @@ export interface ControllerTarget {
   /** For each option this target cannot express: why, and what to do instead (the refusal's message). */
   readonly unsupported: Readonly<Partial<Record<OptionalSetting, string>>>;
   readonly dataPlane: DataPlaneBehaviour;
+  /** How the common settings checks name this controller and what it does with bad values. */
+  readonly wording: SettingsWording;
   /** Whether an annotation key is one the target writes from the settings (users may not set it themselves). */
   ownsAnnotation(key: string): boolean;
   /** The target's own checks, on the construct's props and on deployed manifests alike. */

@@ -5,6 +5,7 @@
 import type { ApiObject } from 'cdk8s';
 import type { Construct } from 'constructs';
 import type * as NginxOrg from '../../imports/k8s.nginx.org';
+import { NGINX_DATA_PLANE } from '../checks/data-plane';
 import type { Findings } from '../checks/finding';
 import type {
   ControllerTarget, DeployedMtls, EmittedObjects, ManifestObject, MtlsIntent, MtlsSettings, ReadContext, SecretShapes, TargetCheckInput,
@@ -75,14 +76,25 @@ export class F5NginxTarget implements ControllerTarget {
   readonly displayName = 'F5 NGINX Ingress Controller';
   readonly defaultIngressClassName = 'nginx';
   readonly secrets = SECRETS;
-  readonly dataPlane = { server: 'nginx', refusal: '400' };
+  readonly dataPlane = NGINX_DATA_PLANE;
   readonly minimumVersion: string;
   readonly unsupported: ControllerTarget['unsupported'];
+  readonly wording: ControllerTarget['wording'];
   private readonly resource: 'ingress' | 'virtualServer';
 
   constructor(private readonly options: F5NginxOptions = {}) {
     this.resource = options.resource ?? 'ingress';
     this.minimumVersion = this.resource === 'ingress' ? 'v5.5.0' : 'v3.1.0';
+    const headers = this.resource === 'virtualServer';
+    this.wording = {
+      controller: 'F5 NGINX Ingress Controller',
+      invalidVerifyClient: 'F5 NGINX Ingress Controller would reject the Policy and answer 500 to every request',
+      invalidVerifyDepth: 'F5 NGINX Ingress Controller would reject a negative depth (500 for every request) and pass 0 to nginx, admitting only clients the root issued itself',
+      unverifiedClient: headers
+        ? 'with ssl-client-verify: NONE; the backend must check it (and refuse anything but SUCCESS)'
+        : 'and an F5 Ingress sends the backend no client identity, so it cannot tell them from verified clients; use IngressController.f5Nginx({ resource: \'virtualServer\' }), which sends ssl-client-verify',
+      backendCheck: headers ? 'ssl-client-verify' : 'the client certificate (which an F5 Ingress does not send)',
+    };
     this.unsupported = {
       errorPage: 'F5 NGINX Ingress Controller has no setting for the page refused clients see: nginx answers 400 itself ("No required SSL certificate was sent", "The SSL certificate error"), before any route\'s errorPages apply. Remove errorPage.',
       matchCn: `F5 NGINX Ingress Controller cannot match the client CN, so every client the CA vouches for would be admitted. Remove matchCn and check the CN in the backend${this.resource === 'virtualServer' ? ' (it gets ssl-client-subject-dn)' : ''}, or issue the allowed clients from a CA of their own.`,

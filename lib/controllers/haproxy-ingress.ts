@@ -63,7 +63,11 @@ export class HaproxyIngressTarget implements ControllerTarget {
     matchCn: 'HAProxy Ingress has no annotation that matches the client CN, so every client the CA vouches for would be admitted. Remove matchCn and check the CN in the backend (it gets X-SSL-Client-CN), or issue the allowed clients from a CA of their own.',
     passCertificateToUpstream: 'HAProxy Ingress cannot send ingress-nginx\'s ssl-client-cert header (the URL-encoded PEM). Use IngressController.haproxyIngress({ certificateHeader: true }), which sends X-SSL-Client-Cert with the base64 of the DER, and decode that in the backend.',
   };
-  readonly dataPlane = { server: 'haproxy', refusal: '495' };
+  readonly dataPlane = { server: 'haproxy', refusal: '495', crlSetting: 'crl-file' };
+  readonly wording = {
+    controller: 'HAProxy Ingress', invalidVerifyClient: 'HAProxy Ingress would use "on"', invalidVerifyDepth: 'HAProxy Ingress has no depth setting at all',
+    unverifiedClient: 'without the X-SSL-Client-CN, -DN and -SHA1 headers that verified clients bring; the backend must refuse requests without them', backendCheck: 'X-SSL-Client-CN',
+  };
 
   constructor(private readonly options: HaproxyIngressOptions = {}) {}
 

@@ -1,7 +1,10 @@
 // ingress-nginx (kubernetes/ingress-nginx, retired in March 2026): the default target. An Opaque Secret with
 // ca.crt and ca.crl, and an Ingress with the six auth-tls annotations.
 import type { Construct } from 'constructs';
+import { NGINX_DATA_PLANE } from '../checks/data-plane';
 import type { Findings } from '../checks/finding';
+import { INGRESS_NGINX_WORDING } from '../checks/ingress-settings';
+import { anchorMatchCn, checkMatchCn } from '../checks/match-cn';
 import type {
   ControllerTarget, DeployedMtls, EmittedObjects, ManifestObject, MtlsIntent, MtlsSettings, ReadContext, SecretShapes, TargetCheckInput,
 } from './controller';
@@ -30,10 +33,17 @@ const AUTH_TLS = new FieldTable<AuthTls>(NGINX_ANNOTATION_PREFIX, {
   verifyDepth: { key: 'auth-tls-verify-depth', write: String, read: Number },
   errorPage: { key: 'auth-tls-error-page', write: same, read: same },
   passCertificateToUpstream: { key: 'auth-tls-pass-certificate-to-upstream', write: (v) => String(v ?? false), read: parseGoBool },
-  matchCn: { key: 'auth-tls-match-cn', write: same, read: same },
+  // ingress-nginx searches the pattern anywhere in the subject DN: the construct anchors it (match-cn.ts)
+  matchCn: { key: 'auth-tls-match-cn', write: (v) => (v === undefined ? undefined : anchorMatchCn(v)), read: same },
 });
 
-/** The six auth-tls annotations, values as strings (Kubernetes annotations are strings only). */
+/**
+ * The controller's pattern for auth-tls-error-page: a named location, or an optional http(s)://host[:port]
+ * followed by an optional path of [A-Za-z0-9-_.] segments. Anything else makes it reject the whole Ingress.
+ */
+const ERROR_PAGE = /^(@[A-Za-z0-9_-]+|(https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?)?(\/[A-Za-z0-9._-]*)*)$/;
+
+/** The six auth-tls annotations, values as strings (Kubernetes annotations are strings only); match-cn anchored. */
 export function authTlsAnnotations(s: {
   readonly secret: string; readonly verifyClient: string; readonly verifyDepth: number; readonly errorPage?: string;
   readonly passCertificateToUpstream: boolean; readonly matchCn?: string;
@@ -59,14 +69,19 @@ export class IngressNginxTarget implements ControllerTarget {
   readonly defaultIngressClassName = 'nginx';
   readonly secrets = SECRETS;
   readonly unsupported = {};
-  readonly dataPlane = { server: 'nginx', refusal: '400' };
+  readonly dataPlane = NGINX_DATA_PLANE;
+  readonly wording = INGRESS_NGINX_WORDING;
 
   ownsAnnotation(key: string): boolean {
     return key.startsWith(`${NGINX_ANNOTATION_PREFIX}auth-tls-`);
   }
 
-  check(_findings: Findings, _input: TargetCheckInput): void {
-    // The annotation values are the common settings; checkIngressSettings validates them as ingress-nginx does.
+  check(findings: Findings, input: TargetCheckInput): void {
+    const { errorPage, matchCn } = input.settings;
+    if (errorPage !== undefined && (errorPage === '' || !ERROR_PAGE.test(errorPage))) {
+      findings.error('MTLS052', input.fieldOf('errorPage'), `"${errorPage}" does not match what ingress-nginx accepts (an @named_location, or http(s)://host[:port] with an optional path of letters, digits, "-", "_" and "."; no query string), and the controller would reject the whole Ingress. Example: "https://errors.example.com/mtls-denied".`);
+    }
+    if (matchCn !== undefined) checkMatchCn(findings, input.fieldOf('matchCn'), matchCn, input.asDeployed);
   }
 
   emit(scope: Construct, intent: MtlsIntent, clientCaAnnotations: Readonly<Record<string, string>> | undefined): EmittedObjects {
