@@ -2,12 +2,10 @@
 // HAProxy Ingress renders it): the same scenarios, synthesized by MtlsIngress with the target as `controller`,
 // written to YAML, read back and served. EXPECTED is what each data plane answered; the matrix-*.test.ts files
 // assert it against the real servers, and the README's table is rendered from it (test/docs/matrix-table.test.ts).
-import { IngressController } from '../../lib';
 import {
-  buildCrl, CertificateAuthority, createIntermediateCa, createRootCa, IssuedCertificate, issueClientCertificate, loadCertificateAuthority,
-  MtlsIngressProps, readCertificates, readCrls, RevokedEntry,
+  buildCrl, CertificateAuthority, ControllerTarget, createIntermediateCa, createRootCa, IngressController, IssuedCertificate, issueClientCertificate,
+  loadCertificateAuthority, MtlsIngressProps, readCertificates, readCrls, RevokedEntry,
 } from '../../lib';
-import type { ControllerTarget } from '../../lib';
 import { seedFixture } from '../fixtures';
 import { seedChart, synthSeedToDisk } from '../support/chart';
 import { probe, ProbeResult, ServedEndpoint } from './process-harness';
