@@ -66,7 +66,7 @@ export class HaproxyIngressTarget implements ControllerTarget {
   readonly dataPlane = { server: 'haproxy', refusal: '495', crlSetting: 'crl-file' };
   readonly wording = {
     controller: 'HAProxy Ingress', invalidVerifyClient: 'HAProxy Ingress would use "on"', invalidVerifyDepth: 'HAProxy Ingress has no depth setting at all',
-    unverifiedClient: 'without the X-SSL-Client-CN, -DN and -SHA1 headers that verified clients bring; the backend must refuse requests without them', backendCheck: 'X-SSL-Client-CN',
+    unverifiedClient: 'with X-SSL-Client-CN, -DN and -SHA1 empty; the backend must refuse requests where they are empty', backendCheck: 'X-SSL-Client-CN',
   };
 
   constructor(private readonly options: HaproxyIngressOptions = {}) {}

@@ -146,7 +146,7 @@ describe('check --manifests on hand-edited YAML of each target', () => {
     const vs = deployed(IngressController.f5Nginx({ resource: 'virtualServer' }), (o) => { byName(o, 'mtls-client-ca-secret').data['ca.crl'] = Buffer.from('').toString('base64'); });
     expect(found(vs).map((f) => [f[0], f[2]])).toEqual([['MTLS031', 'Secret odcp/mtls-client-ca-secret ca.crl']]);
     const optional = deployed(IngressController.haproxyIngress(), () => undefined, { verifyClient: 'optional' });
-    expect(found(optional)).toEqual([['MTLS056', 'warning', 'verifyClient', expect.stringMatching(/without the X-SSL-Client-CN, -DN and -SHA1 headers/)]]);
+    expect(found(optional)).toEqual([['MTLS056', 'warning', 'verifyClient', expect.stringMatching(/with X-SSL-Client-CN, -DN and -SHA1 empty; the backend must refuse requests where they are empty/)]]);
     expect(readFileSync(join(optional, 'seed.k8s.yaml'), 'utf8')).toContain('haproxy-ingress.github.io/auth-tls-verify-client: optional');
   });
 });

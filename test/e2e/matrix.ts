@@ -208,3 +208,16 @@ export const CONTROLLERS: Record<Column, () => ControllerTarget> = {
   'f5-nginx (VirtualServer)': () => IngressController.f5Nginx({ resource: 'virtualServer' }),
   'haproxy-ingress': () => IngressController.haproxyIngress(),
 };
+
+/** The README's table: one row per scenario, one column per controller (F5's two forms share a column). */
+export function matrixTable(): string {
+  const f5 = (id: ScenarioId) => {
+    const [ingress, vs] = [EXPECTED[id]['f5-nginx'], EXPECTED[id]['f5-nginx (VirtualServer)']];
+    return ingress === vs ? ingress : `Ingress: ${ingress}; VirtualServer: ${vs}`;
+  };
+  return [
+    '| scenario | ingress-nginx | f5-nginx | haproxy-ingress |',
+    '|---|---|---|---|',
+    ...(Object.entries(SCENARIOS) as [ScenarioId, string][]).map(([id, title]) => `| ${title} | ${EXPECTED[id]['ingress-nginx']} | ${f5(id)} | ${EXPECTED[id]['haproxy-ingress']} |`),
+  ].join('\n');
+}

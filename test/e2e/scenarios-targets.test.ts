@@ -63,6 +63,13 @@ describe('HAProxy Ingress on haproxy', () => {
     expect(r.status).toBe(421);
   });
 
+  test('optional (MTLS056): no certificate reaches the backend with the X-SSL-Client-* headers empty, as the warning says', async () => {
+    await s.reload(synth({ verifyClient: 'optional' }));
+    const r = await probe(s, { caPem: SERVER_CA });
+    expect([r.status, r.upstream?.headers['x-ssl-client-cn'], r.upstream?.headers['x-ssl-client-dn'], r.upstream?.headers['x-ssl-client-sha1']]).toEqual([200, '', '', '']);
+    expect(await status(client001)).toBe(495); // a bad certificate is still refused
+  });
+
   test('optional_no_ca (MTLS054): a client of an unknown CA reaches the backend', async () => {
     await s.reload(synth({ verifyClient: 'optional_no_ca' }));
     const stranger = asClient(await issueClientCertificate(await createRootCa({ commonName: 'Stranger CA' }), { commonName: 'Stranger' }));
