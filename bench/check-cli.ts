@@ -9,7 +9,7 @@ const [caPath, crlPath] = process.argv.slice(2);
 const ca = inspectCertificate(readFileSync(caPath, 'utf8'), caPath);
 const crls = readCrls(readFileSync(crlPath, 'utf8'), crlPath);
 for (const crl of crls) {
-  const ok = crl.issuerDerHex === ca.subjectDerHex && isCrlSignedBy(crl, ca);
+  const ok = crl.issuerKey === ca.subjectKey && isCrlSignedBy(crl, ca);
   process.stdout.write(`${crlPath}: ${crl.entries.length} entries, ${ok ? 'signature OK' : 'NOT signed by the CA'}\n`);
   if (!ok) process.exitCode = 1;
 }

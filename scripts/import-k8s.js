@@ -4,8 +4,10 @@
 // The cdk8s CLI looks its download helper up on the module's exports at call time, so swapping that one
 // function for a file read leaves the rest of the importer (json2jsii code generation) untouched.
 //
-//   node scripts/import-k8s.js [path/to/_definitions.json]
+//   node scripts/import-k8s.js [path/to/_definitions.json] [app-dir]
 //   default path: ../shared/k8s-schema/v1.33.0/_definitions.json (Kubernetes 1.33, Apache-2.0)
+//   default app-dir: this repository; the consumer test passes the cdk8s template app it renders, whose own
+//   `npm run import` would download the schema. Either way the result is <app-dir>/imports/k8s.ts.
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
@@ -41,7 +43,7 @@ if (!fs.existsSync(schema)) {
 }
 const cli = path.join(cliRoot(), 'bin', 'cdk8s');
 const res = spawnSync(process.execPath, ['-r', __filename, cli, 'import', `k8s@${K8S_VERSION}`, '--language', 'typescript', '--no-save', '--no-check-upgrade', '--output', 'imports'], {
-  cwd: path.join(__dirname, '..'),
+  cwd: process.argv[3] ? path.resolve(process.argv[3]) : path.join(__dirname, '..'),
   stdio: 'inherit',
   env: { ...process.env, MTLS_OFFLINE_SCHEMA: schema },
 });

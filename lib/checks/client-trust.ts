@@ -1,8 +1,9 @@
-import { CertificateFacts, CrlFacts, isCrlSignedBy, isIssuedBy, readCertificates, readCrls } from '../pki';
+import { CertificateFacts, CrlFacts, readCertificates, readCrls } from '../pki';
+import { IssuerIndex } from '../pki/verify';
+import { actsAsCa, extensionList } from './chain-rules';
+import { checkCrl, crlCoverage } from './crl-checks';
 import { DataPlaneBehaviour, NGINX_DATA_PLANE } from './data-plane';
 import { Findings } from './finding';
-
-const DAY_MS = 86_400_000;
 
 export interface ClientTrustInput {
   readonly clientCaPem: string;
@@ -29,7 +30,8 @@ export interface ClientTrustFacts {
 /**
  * Checks what goes into the auth-tls secret: `ca.crt` must be CA certificates whose chain reaches a root
  * (OpenSSL needs a self-signed anchor), and `ca.crl` must be PEM, signed by those CAs, fresh, and present
- * for every CA, because nginx checks CRLs along the whole chain.
+ * for every CA, because nginx checks CRLs along the whole chain. Every rule is what OpenSSL (and so nginx)
+ * applies; the corpus tests in test/corpus hold each one against `openssl verify`.
  */
 export function checkClientTrust(findings: Findings, input: ClientTrustInput, options: ClientTrustCheckOptions): ClientTrustFacts | undefined {
   const { caField, crlField } = options;
@@ -39,21 +41,12 @@ export function checkClientTrust(findings: Findings, input: ClientTrustInput, op
   }
   const cas = findings.read('MTLS020', caField, () => readCertificates(input.clientCaPem, caField));
   if (!cas) return undefined;
-  const now = options.now.getTime();
-  cas.forEach((ca, i) => {
-    const field = cas.length > 1 ? `${caField} (certificate ${i + 1})` : caField;
-    if (!ca.isCa) {
-      findings.error('MTLS021', field, `"${ca.subject}" is not a CA certificate (cA is not TRUE); nginx cannot verify clients against it. Give the client CA's certificate (client-ca-cert.pem), not a client certificate.`);
-    } else if (ca.keyUsage && !ca.keyUsage.includes('keyCertSign')) {
-      findings.error('MTLS021', field, `"${ca.subject}" is a CA whose KeyUsage (${ca.keyUsage.join(', ') || 'empty'}) lacks keyCertSign, so OpenSSL refuses every client it issued ("key usage does not include certificate signing"). Re-issue the CA with keyUsage = keyCertSign, cRLSign.`);
-    }
-    if (now < ca.notBefore.getTime() || now > ca.notAfter.getTime()) {
-      findings.error('MTLS022', field, `"${ca.subject}" is valid only from ${ca.notBefore.toISOString()} to ${ca.notAfter.toISOString()}; outside that window nginx rejects every client it issued. Renew the CA.`);
-    }
-    if (!ca.selfIssued && !cas.some((other) => other !== ca && isIssuedBy(ca, other))) {
-      findings.error('MTLS023', field, `"${ca.subject}" is an intermediate issued by "${ca.issuer}", which is not in ${caField}. nginx needs the chain up to a self-signed root to verify clients; append the root CA certificate.`);
-    }
-  });
+  const index = new IssuerIndex(cas);
+  // Each intermediate's issuers in ca.crt, found once: the chain (MTLS023) and path length (MTLS025) checks share them.
+  const issuers = new Map(cas.filter((ca) => !ca.selfIssued).map((ca) => [ca, index.issuersOf(ca)]));
+  const fieldOf = (ca: CertificateFacts) => (cas.length > 1 ? `${caField} (certificate ${cas.indexOf(ca) + 1})` : caField);
+  for (const ca of cas) checkCa(findings, ca, issuers.get(ca), fieldOf(ca), options);
+  checkPathLengths(findings, cas, issuers, fieldOf);
 
   if (input.crlPem === undefined) {
     if (options.crlElsewhere !== undefined) return { cas, crls: [] };
@@ -63,13 +56,80 @@ export function checkClientTrust(findings: Findings, input: ClientTrustInput, op
   }
   const crls = readCrlInput(findings, input.crlPem, crlField);
   if (!crls) return { cas, crls: [] };
-  crls.forEach((crl, i) => checkCrl(findings, crl, cas, crls.length > 1 ? `${crlField} (CRL ${i + 1})` : crlField, options));
-  for (const ca of cas.filter((c) => c.isCa)) {
-    if (!crls.some((crl) => crl.issuerDerHex === ca.subjectDerHex)) {
-      findings.error('MTLS036', crlField, `has no CRL for the CA "${ca.subject}". nginx checks CRLs for every CA in the chain, so every client would fail with "unable to get certificate CRL". Append that CA's CRL (one PEM block per CA, concatenated).`);
+  // A CA is covered by a CRL that OpenSSL can use for it, or already reported through a CRL that names it
+  // but that OpenSSL cannot use (its finding says why); MTLS036 is for the CAs no CRL even tries to cover.
+  const covered = new Set<CertificateFacts>();
+  crls.forEach((crl, i) => {
+    const field = crls.length > 1 ? `${crlField} (CRL ${i + 1})` : crlField;
+    const coverage = crlCoverage(crl, index);
+    const usable = checkCrl(findings, crl, coverage, { cas, index, field, now: options.now, crlMinValidityDays: options.crlMinValidityDays, dataPlane: options.dataPlane ?? NGINX_DATA_PLANE });
+    (usable ? coverage.covers : coverage.named).forEach((ca) => covered.add(ca));
+  });
+  for (const ca of cas.filter(actsAsCa)) {
+    if (!covered.has(ca)) {
+      findings.error('MTLS036', crlField, `has no CRL for the CA "${ca.subject}"${ca.subjectKeyId ? ` (key ${ca.subjectKeyId})` : ''}. nginx checks CRLs for every CA in the chain, so every client would fail with "unable to get certificate CRL". Append that CA's CRL, signed with that CA's own key (one PEM block per CA, concatenated).`);
     }
   }
   return { cas, crls };
+}
+
+function checkCa(findings: Findings, ca: CertificateFacts, issuers: readonly CertificateFacts[] | undefined, field: string, options: ClientTrustCheckOptions): void {
+  const { caField } = options;
+  if (!actsAsCa(ca)) {
+    findings.error('MTLS021', field, `"${ca.subject}" is not a CA certificate (cA is not TRUE); nginx cannot verify clients against it. Give the client CA's certificate (client-ca-cert.pem), not a client certificate.`);
+  } else if (ca.keyUsage && !ca.keyUsage.includes('keyCertSign')) {
+    findings.error('MTLS021', field, `"${ca.subject}" is a CA whose KeyUsage (${ca.keyUsage.join(', ') || 'empty'}) lacks keyCertSign, so OpenSSL refuses every client it issued ("key usage does not include certificate signing"). Re-issue the CA with keyUsage = keyCertSign, cRLSign.`);
+  }
+  const now = options.now.getTime();
+  if (now < ca.notBefore.getTime() || now > ca.notAfter.getTime()) {
+    findings.error('MTLS022', field, `"${ca.subject}" is valid only from ${ca.notBefore.toISOString()} to ${ca.notAfter.toISOString()}; outside that window nginx rejects every client it issued. Renew the CA.`);
+  }
+  if (issuers && !issuers.length) {
+    findings.error('MTLS023', field, `"${ca.subject}" is an intermediate issued by "${ca.issuer}", which is not in ${caField}${ca.authorityKeyId ? ` (no certificate there with that name has its issuer's key ${ca.authorityKeyId})` : ''}. nginx needs the chain up to a self-signed root to verify clients; append the root CA certificate.`);
+  }
+  if (ca.unhandledCriticalExtensions.length) {
+    findings.error('MTLS024', field, `"${ca.subject}" has the critical extension(s) ${extensionList(ca.unhandledCriticalExtensions)}, which OpenSSL does not process, so nginx answers 400 to every client under it: \`openssl verify\` says "unhandled critical extension". Re-issue the CA without them, or with them marked non-critical.`);
+  }
+  if (ca.explicitCurve) {
+    findings.error('MTLS026', field, `"${ca.subject}" has an EC key with explicit curve parameters instead of a named curve; OpenSSL 3 refuses it ("Certificate public key has explicit ECC parameters"), so nginx answers 400 to every client under it. Re-issue the CA with a named-curve key (\`openssl ecparam -name prime256v1 -param_enc named_curve\`, or \`mtls-pki init\`).`);
+  }
+}
+
+/**
+ * OpenSSL counts, for each CA on a client's chain, the CA certificates below it (self-issued ones excepted)
+ * and refuses the chain when that exceeds the CA's pathLenConstraint. In ca.crt every CA may issue clients,
+ * so the deepest hierarchy below each CA must fit.
+ */
+function checkPathLengths(findings: Findings, cas: readonly CertificateFacts[], issuers: ReadonlyMap<CertificateFacts, readonly CertificateFacts[]>, fieldOf: (ca: CertificateFacts) => string): void {
+  const children = new Map<CertificateFacts, CertificateFacts[]>();
+  for (const [ca, parents] of issuers) {
+    if (!actsAsCa(ca)) continue;
+    for (const parent of parents) children.set(parent, [...(children.get(parent) ?? []), ca]);
+  }
+  const deepest = new Map<CertificateFacts, CertificateFacts[]>();
+  // The longest run of CA certificates below `ca`, as a path of subjects; cycles (cross-signing) stop the walk.
+  const below = (ca: CertificateFacts, visiting: Set<CertificateFacts>): CertificateFacts[] => {
+    const known = deepest.get(ca);
+    if (known) return known;
+    visiting.add(ca);
+    let longest: CertificateFacts[] = [];
+    for (const child of children.get(ca) ?? []) {
+      if (visiting.has(child)) continue;
+      const path = [child, ...below(child, visiting)];
+      if (path.length > longest.length) longest = path;
+    }
+    visiting.delete(ca);
+    deepest.set(ca, longest);
+    return longest;
+  };
+  for (const ca of cas) {
+    if (ca.pathLength === undefined || !ca.isCa) continue;
+    const path = below(ca, new Set());
+    if (path.length > ca.pathLength) {
+      const last = path[path.length - 1];
+      findings.error('MTLS025', fieldOf(ca), `"${ca.subject}" allows ${ca.pathLength} CA certificate(s) below it (pathLenConstraint ${ca.pathLength}), but ${path.length} follow it in this bundle (${path.map((c) => `"${c.subject}"`).join(' → ')}). OpenSSL refuses every client of "${last.subject}" ("path length constraint exceeded"), so nginx answers 400 to them. Issue clients from a CA within the limit, or re-issue "${ca.subject}" with a larger pathlen.`);
+    }
+  }
 }
 
 function readCrlInput(findings: Findings, crlPem: string, field: string): CrlFacts[] | undefined {
@@ -87,35 +147,4 @@ function readCrlInput(findings: Findings, crlPem: string, field: string): CrlFac
 function looksBinary(text: string): boolean {
   // eslint-disable-next-line no-control-regex
   return /[\u0000-\u0008\u000e-\u001f\ufffd]/.test(text) || text.charCodeAt(0) === 0x30 && text.charCodeAt(1) >= 0x80;
-}
-
-function checkCrl(findings: Findings, crl: CrlFacts, cas: readonly CertificateFacts[], field: string, options: ClientTrustCheckOptions): void {
-  const issuer = cas.find((ca) => ca.subjectDerHex === crl.issuerDerHex);
-  if (!issuer) {
-    findings.error('MTLS032', field, `was issued by "${crl.issuer}", which is not one of the client CAs (${cas.map((c) => `"${c.subject}"`).join(', ')}). nginx ignores it, and the CA it should cover has no CRL. Generate the CRL with the client CA's key (\`mtls-pki crl\`, or \`openssl ca -gencrl -cert client-ca-cert.pem -keyfile client-ca-key.pem\`).`);
-    return;
-  }
-  if (!isCrlSignedBy(crl, issuer)) {
-    findings.error('MTLS033', field, `names "${crl.issuer}" as issuer, but its signature does not verify with that CA's key. It was signed by another key with the same name, or altered; regenerate it with the CA's own key.`);
-  }
-  if (crl.version !== 2 || !crl.nextUpdate) {
-    findings.error('MTLS039', field, `is ${crl.version !== 2 ? `version ${crl.version}` : 'missing nextUpdate'}; RFC 5280 requires a v2 CRL with nextUpdate, and without nextUpdate nobody can tell when it goes stale. Regenerate it with \`mtls-pki crl\`.`);
-  }
-  const now = options.now.getTime();
-  if (crl.thisUpdate.getTime() > now) {
-    findings.error('MTLS038', field, `is not valid until ${crl.thisUpdate.toISOString()} (thisUpdate is in the future); nginx rejects every client with "CRL is not yet valid" until then. Check the clock of the machine that generated it.`);
-  }
-  if (crl.nextUpdate) {
-    const left = crl.nextUpdate.getTime() - now;
-    const regenerate = 'Regenerate it (`mtls-pki crl`, or `openssl ca -gencrl -crldays N`), re-synth and apply.';
-    const { server, refusal } = options.dataPlane ?? NGINX_DATA_PLANE;
-    if (left <= 0) {
-      findings.error('MTLS034', field, `from "${crl.issuer}" expired at ${crl.nextUpdate.toISOString()}. ${server} then rejects EVERY client certificate ("CRL has expired"): ${refusal} for every client. ${regenerate}`);
-    } else if (left < options.crlMinValidityDays * DAY_MS) {
-      findings.error('MTLS035', field, `from "${crl.issuer}" expires at ${crl.nextUpdate.toISOString()}, in ${(left / DAY_MS).toFixed(1)} days, within the ${options.crlMinValidityDays}-day threshold; after that ${server} rejects every client: ${refusal} for every client. ${regenerate}`);
-    }
-  }
-  if (crl.duplicateSerials.length) {
-    findings.error('MTLS037', field, `lists serial(s) ${crl.duplicateSerials.slice(0, 5).join(', ')} more than once; RFC 5280 allows each serial once per CRL, so the CRL's generator or its database is broken. Regenerate it from a clean revocation list.`);
-  }
 }

@@ -1,4 +1,5 @@
 import { CertificateFacts, coversHost, isSignedBy, isWeakSignatureAlgorithm, keyMatchesCertificate, readCertificates, readPrivateKey } from '../pki';
+import { actsAsCa, extensionList } from './chain-rules';
 import { Findings } from './finding';
 
 const DAY_MS = 86_400_000;
@@ -54,7 +55,32 @@ export function checkServerTls(findings: Findings, input: ServerTlsInput, option
       findings.error('MTLS012', `${chainField} (certificate ${i + 1})`, `"${cert.subject}" is signed with ${cert.signatureAlgorithm}, which OpenSSL 3 and current clients reject. Re-issue it with SHA-256 (openssl: -sha256).`);
     }
   });
+  checkChainCertificates(findings, chain, chainField);
   return chain;
+}
+
+/** What TLS clients (curl, browsers, through OpenSSL's chain rules) refuse in any certificate of the chain. */
+function checkChainCertificates(findings: Findings, chain: readonly CertificateFacts[], chainField: string): void {
+  let casBelow = 0;
+  chain.forEach((cert, i) => {
+    const field = `${chainField} (certificate ${i + 1})`;
+    const issuesPrevious = i > 0 && chain[i - 1].issuerKey === cert.subjectKey;
+    if (issuesPrevious && !actsAsCa(cert)) {
+      findings.error('MTLS013', field, `"${cert.subject}" issues the certificate before it, but is not a CA (BasicConstraints cA is not TRUE), so clients refuse the chain: curl: (60) "invalid CA certificate". Serve the real intermediate CA certificate, or re-issue this one with basicConstraints = critical, CA:TRUE.`);
+    } else if (issuesPrevious && cert.keyUsage && !cert.keyUsage.includes('keyCertSign')) {
+      findings.error('MTLS013', field, `"${cert.subject}" issues the certificate before it, but its KeyUsage (${cert.keyUsage.join(', ') || 'empty'}) lacks keyCertSign, so clients refuse the chain: curl: (60) "invalid CA certificate" ("key usage does not include certificate signing"). Re-issue it with keyUsage = keyCertSign, cRLSign.`);
+    }
+    if (i > 0 && cert.pathLength !== undefined && casBelow > cert.pathLength) {
+      findings.error('MTLS014', field, `"${cert.subject}" allows ${cert.pathLength} CA certificate(s) below it (pathLenConstraint ${cert.pathLength}), but the chain has ${casBelow}, so clients refuse it: curl: (60) "path length constraint exceeded". Re-issue it with a larger pathlen, or issue the server certificate from a CA within the limit.`);
+    }
+    if (i > 0 && !cert.selfIssued) casBelow++;
+    if (cert.explicitCurve) {
+      findings.error('MTLS015', field, `"${cert.subject}" has an EC key with explicit curve parameters instead of a named curve; OpenSSL 3 clients refuse it (curl: (60) "Certificate public key has explicit ECC parameters"), and Go, which the ingress controller is written in, cannot parse it. Re-issue it with a named-curve key (P-256 or P-384).`);
+    }
+    if (cert.unhandledCriticalExtensions.length) {
+      findings.error('MTLS016', field, `"${cert.subject}" has the critical extension(s) ${extensionList(cert.unhandledCriticalExtensions)}, which TLS clients do not process, so they refuse the chain: curl: (60) "unhandled critical extension". Re-issue it without them, or with them marked non-critical.`);
+    }
+  });
 }
 
 /** Each certificate must be issued by the next one, and the chain must end at a self-signed CA. */
@@ -67,7 +93,7 @@ function checkChainLinks(findings: Findings, chain: readonly CertificateFacts[],
       if (next) findings.error('MTLS003', field, `certificate ${i + 1}, "${cert.subject}", is a root, but ${chain.length - i - 1} more certificate(s) follow it. Order the chain leaf first, then each issuer, ending with the root.`);
       return;
     }
-    const issuerIndex = chain.findIndex((c) => c.subjectDerHex === cert.issuerDerHex);
+    const issuerIndex = chain.findIndex((c) => c.subjectKey === cert.issuerKey);
     if (issuerIndex === -1) {
       findings.error('MTLS002', field, `the chain is incomplete: certificate ${i + 1}, "${cert.subject}", is issued by "${cert.issuer}", which is not in the file. Clients then fail with "unable to get local issuer certificate" (the seed's curl: (60)). Append the issuer's certificate: \`cat server-cert.pem server-ca-cert.pem > server-cert-chain.pem\`.`);
       return;

@@ -1,6 +1,7 @@
-import { Chart } from 'cdk8s';
+import { Chart, JsonPatch } from 'cdk8s';
 import type { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
+import { KubeNamespace } from '../../imports/k8s';
 import type { KubeIngress, KubeSecret } from '../../imports/k8s';
 import { ClientTrustFacts, DEFAULT_CRL_MIN_VALIDITY_DAYS, DEFAULT_SERVER_MIN_VALIDITY_DAYS, Finding, Findings, formatFinding, VerifyClient } from '../checks';
 import { ControllerTarget, IngressController, MtlsBackend, ServerTlsMaterial } from '../controllers';
@@ -65,6 +66,13 @@ export interface MtlsIngressProps {
   readonly clientCaSecretName?: string;
   /** Namespace of the objects. @default - the chart's namespace (one is required) */
   readonly namespace?: string;
+  /**
+   * Also emit that Namespace, ahead of every other object of the chart, so that `kubectl apply -f dist/` works
+   * on a cluster where it does not exist yet (otherwise: `namespaces "…" not found`). Leave it off when something
+   * else owns the namespace (another chart or MtlsIngress, a platform team, Argo CD's `CreateNamespace=true`).
+   * @default false
+   */
+  readonly createNamespace?: boolean;
   /**
    * A CRL whose nextUpdate is closer than this many days fails synth: once it passes, nginx rejects every
    * client. 0 only refuses CRLs that have already expired.
@@ -140,6 +148,14 @@ export class MtlsIngress extends Construct {
     });
     this.findings = findings.all;
 
+    if (props.createNamespace && intent.namespace !== undefined) {
+      const chart = Chart.of(this);
+      const namespaceObject = new KubeNamespace(this, 'Namespace', { metadata: { name: intent.namespace, ...(props.labels ? { labels: { ...props.labels } } : {}) } });
+      // cdk8s gives every object the chart's namespace, this cluster-scoped one too.
+      if (chart.namespace !== undefined) namespaceObject.addJsonPatch(JsonPatch.remove('/metadata/namespace'));
+      // A chart that depends on one of its objects synthesizes that object before all the others.
+      chart.addDependency(namespaceObject);
+    }
     const emitted = target.emit(this, intent, crlAnnotations(trust));
     this.serverSecret = emitted.serverSecret;
     this.clientCaSecret = emitted.clientCaSecret;

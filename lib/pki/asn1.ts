@@ -1,5 +1,4 @@
-import * as asn1js from 'asn1js';
-import { pkijs } from './engine';
+import { asn1js, pkijs } from './engine';
 
 // The small ASN.1 pieces the certificate and CRL code share, so that encoding rules (DER bit strings,
 // RFC 5280 time choice, DN text) are decided in one place.
@@ -30,7 +29,7 @@ export const KEY_USAGE_BITS = [
 ] as const;
 export type KeyUsageName = typeof KEY_USAGE_BITS[number];
 
-/** DER "named bit list": trailing zero bits are dropped, so the encoding is minimal. */
+/** @internal DER "named bit list": trailing zero bits are dropped, so the encoding is minimal. */
 export function keyUsageBitString(usages: readonly KeyUsageName[]): asn1js.BitString {
   const positions = usages.map((u) => KEY_USAGE_BITS.indexOf(u));
   const highest = Math.max(...positions);
@@ -39,17 +38,18 @@ export function keyUsageBitString(usages: readonly KeyUsageName[]): asn1js.BitSt
   return new asn1js.BitString({ valueHex: bytes, unusedBits: 7 - (highest & 7) });
 }
 
+/** @internal */
 export function keyUsageNames(bits: asn1js.BitString): KeyUsageName[] {
   const bytes = new Uint8Array(bits.valueBlock.valueHexView);
   return KEY_USAGE_BITS.filter((_, i) => (bytes[i >> 3] ?? 0) & (0x80 >> (i & 7)));
 }
 
-/** RFC 5280 §4.1.2.5: UTCTime through 2049, GeneralizedTime from 2050 on. */
+/** @internal RFC 5280 §4.1.2.5: UTCTime through 2049, GeneralizedTime from 2050 on. */
 export function timeOf(date: Date): pkijs.Time {
   return new pkijs.Time({ type: date.getUTCFullYear() >= 2050 ? 1 : 0, value: date });
 }
 
-/** A name with CN (and optional O), as UTF8String, which is what openssl writes by default. */
+/** @internal A name with CN (and optional O), as UTF8String, which is what openssl writes by default. */
 export function distinguishedName(commonName: string, organization?: string): pkijs.RelativeDistinguishedNames {
   const attr = (type: string, value: string) => new pkijs.AttributeTypeAndValue({ type, value: new asn1js.Utf8String({ value }) });
   const typesAndValues = organization ? [attr(OID.organizationName, organization), attr(OID.commonName, commonName)] : [attr(OID.commonName, commonName)];
@@ -57,7 +57,7 @@ export function distinguishedName(commonName: string, organization?: string): pk
 }
 
 /**
- * RFC 4514 text (most specific first, comma separated), which is also how nginx prints
+ * @internal RFC 4514 text (most specific first, comma separated), which is also how nginx prints
  * `$ssl_client_s_dn`: `CN=Client002,O=Acme`.
  */
 export function formatName(name: pkijs.RelativeDistinguishedNames): string {
@@ -71,6 +71,7 @@ function escapeDnValue(value: string): string {
   return value.replace(/([,+"\\<>;=])/g, '\\$1').replace(/^([ #])/, '\\$1').replace(/ $/, '\\ ');
 }
 
+/** @internal */
 export function commonNameOf(name: pkijs.RelativeDistinguishedNames): string | undefined {
   const cn = name.typesAndValues.find((tv) => tv.type === OID.commonName);
   return cn ? String(cn.value.valueBlock.value) : undefined;
@@ -84,7 +85,7 @@ export function toArrayBuffer(bytes: Uint8Array): ArrayBuffer {
   return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
 }
 
-/** Serial in lowercase hex without leading zeros (how openssl's index.txt and `x509 -serial` print, modulo case). */
+/** @internal Serial in lowercase hex without leading zeros (how openssl's index.txt and `x509 -serial` print, modulo case). */
 export function serialHexOf(integer: asn1js.Integer): string {
   const hex = toHex(integer.valueBlock.valueHexView).replace(/^(00)+(?=.)/, '');
   return hex.toUpperCase();

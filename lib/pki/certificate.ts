@@ -1,7 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import * as asn1js from 'asn1js';
 import { distinguishedName, keyUsageBitString, KeyUsageName, OID, timeOf, toArrayBuffer } from './asn1';
-import { pkijs } from './engine';
+import { asn1js, pkijs } from './engine';
 import { UserInputError } from './errors';
 import { CertificateFacts, inspectCertificate, inspectCertificateDer } from './inspect';
 import { DEFAULT_KEY_ALGORITHM, exportPrivateKeyPem, exportPublicKeyDer, generateKeyPair, hashFor, importPrivateKeyPem, KeyAlgorithm, KeyPair } from './keys';
@@ -147,7 +146,7 @@ async function sign(template: Template, issuer: CertificateAuthority | 'self'): 
     ...(template.altNames?.length ? [extension(OID.subjectAltName, false, new pkijs.GeneralNames({ names: template.altNames.map(generalName) }))] : []),
   ];
   cert.extensions = extensions;
-  await cert.sign(signer.privateKey, hashFor(signer.algorithm));
+  await cert.sign(signer.privateKey as CryptoKey, hashFor(signer.algorithm));
   const der = new Uint8Array(cert.toSchema(true).toBER(false));
   return { certificatePem: encodePem(PemLabel.CERTIFICATE, der), privateKeyPem: await exportPrivateKeyPem(template.keyPair), facts: inspectCertificateDer(der) };
 }

@@ -1,14 +1,17 @@
-import { KeyObject, sign as signData, verify as verifySignature, webcrypto } from 'node:crypto';
-import * as asn1js from 'asn1js';
+import { KeyObject, sign as signData, webcrypto } from 'node:crypto';
 import { formatName, OID, toArrayBuffer, toHex } from './asn1';
 import { CertificateAuthority } from './certificate';
-import { DerError, DerReader, readRevokedList, RevokedListWriter, TAG, timeText, tlv, toWholeSeconds, usesUtcTime } from './der';
-import { pkijs } from './engine';
+import { crlExtensionFacts, crlLayoutOf, EntryExtensionTracker } from './crl-fields';
+import { DerReader, readRevokedList, RevokedListWriter, TAG, timeText, tlv, toWholeSeconds, usesUtcTime } from './der';
+import { asn1js, pkijs } from './engine';
 import { UserInputError } from './errors';
-import { CertificateFacts, signatureAlgorithmName } from './inspect';
+import { IssuingDistributionPoint } from './extensions';
 import { hashFor } from './keys';
+import { canonicalNameKey } from './name-canon';
 import { decodePem, encodePem, PemLabel } from './pem';
-import { publicKeyOf } from './verify';
+import { signatureAlgorithmName } from './signature';
+// Verifying a CRL's signature lives with the other signature code; it is part of this module's API.
+export { isCrlSignedBy, verifyCrlSignature } from './signature';
 
 /** RFC 5280 §5.3.1 reason codes (7 is unused; removeFromCRL is for delta CRLs only, so we never write it). */
 export const REVOCATION_REASONS = {
@@ -163,7 +166,7 @@ export async function signCrlWithList(options: Omit<CrlOptions, 'entries'>, list
   const { issuer } = options;
   const hash = hashFor(issuer.keyPair.algorithm);
   const crl = envelopeOf(options);
-  const { signatureAlgorithm } = await pkijs.getCrypto(true).getSignatureParameters(issuer.keyPair.privateKey, hash);
+  const { signatureAlgorithm } = await pkijs.getCrypto(true).getSignatureParameters(issuer.keyPair.privateKey as CryptoKey, hash);
   crl.signature = signatureAlgorithm;
   // toSchema(true) encodes the TBSCertList afresh (encodeTBS is protected); its first element is that TBS.
   const envelopeTbs = new Uint8Array((crl.toSchema(true) as asn1js.Sequence).valueBlock.value[0].toBER(false));
@@ -230,12 +233,12 @@ export async function buildCrlWithPkijs(options: CrlOptions): Promise<BuiltCrl> 
         : {}),
     }));
   }
-  await crl.sign(issuer.keyPair.privateKey, hashFor(issuer.keyPair.algorithm));
+  await crl.sign(issuer.keyPair.privateKey as CryptoKey, hashFor(issuer.keyPair.algorithm));
   const der = new Uint8Array(crl.toSchema(true).toBER(false));
   return { der, pem: encodePem(PemLabel.CRL, der) };
 }
 
-/** AKI (key identifier of the issuer's key) and CRL Number, in that order, as openssl writes them. */
+/** @internal AKI (key identifier of the issuer's key) and CRL Number, in that order, as openssl writes them. */
 export function crlExtensions(issuer: CertificateAuthority, crlNumber: bigint): pkijs.Extension[] {
   const keyId = issuer.facts.subjectKeyId;
   if (!keyId) throw new UserInputError('issuer', `CA "${issuer.facts.subject}" has no Subject Key Identifier, so its CRLs cannot carry the Authority Key Identifier RFC 5280 requires; re-issue the CA with one.`);
@@ -251,18 +254,36 @@ export interface CrlFacts {
   readonly version: number;
   readonly issuer: string;
   readonly issuerDerHex: string;
+  /** The issuer in canonical form: equal to the issuing CA's `subjectKey` when OpenSSL takes them for one name. */
+  readonly issuerKey: string;
   readonly thisUpdate: Date;
   readonly nextUpdate?: Date;
   readonly crlNumber?: bigint;
   readonly authorityKeyId?: string;
+  /** The envelope's signature algorithm (what OpenSSL verifies with), by name, and its OID. */
   readonly signatureAlgorithm: string;
+  readonly signatureAlgorithmOid: string;
   readonly entries: readonly RevokedEntry[];
   /** Serials that appear more than once. */
   readonly duplicateSerials: readonly string[];
+  /** The CRL's extensions, in order, with their criticality. */
+  readonly extensions: readonly { readonly oid: string; readonly critical: boolean }[];
+  /** Critical CRL extensions OpenSSL does not process: it then refuses the CRL, and every client with it. */
+  readonly unhandledCriticalExtensions: readonly string[];
+  /** Critical entry extensions OpenSSL does not process (a critical reasonCode among them): the same refusal. */
+  readonly unhandledCriticalEntryExtensions: readonly string[];
+  /** The IssuingDistributionPoint, which narrows what the CRL covers, when there is one. */
+  readonly issuingDistributionPoint?: IssuingDistributionPoint;
+  /** A deltaCRLIndicator is present. */
+  readonly deltaCrl: boolean;
+  /** Entries that a certificateIssuer extension assigns to another CA: they revoke nothing of this issuer's. */
+  readonly foreignEntries: number;
   /** @internal for signature verification */
   readonly tbsDer: Uint8Array;
   /** @internal */
   readonly signatureValue: Uint8Array;
+  /** @internal the DER parameters of the envelope's signature algorithm, when present */
+  readonly signatureParameters?: Uint8Array;
 }
 
 /**
@@ -273,43 +294,6 @@ export function nodeBudgetFor(byteLength: number): number {
   return Math.ceil(byteLength / 2) + 16;
 }
 
-/** Where the parts of a CRL lie in its DER, found by the lean reader without building any objects. */
-interface CrlLayout {
-  readonly tbs: Uint8Array;
-  /** The CRL with its revoked list cut out: what asn1js and pkijs parse (small, whatever the entry count). */
-  readonly envelope: Uint8Array;
-  /** Content offsets of the revoked list in the DER, when there is one. */
-  readonly list?: { readonly start: number; readonly end: number };
-  readonly signatureValue: Uint8Array;
-}
-
-function layoutOf(der: Uint8Array): CrlLayout {
-  const outer = new DerReader(der).expect(TAG.SEQUENCE, 'CertificateList');
-  if (!outer.done) throw new DerError(`${der.byteLength - outer.end} bytes of trailing data`, outer.end);
-  const top = outer.children();
-  const tbs = top.expect(TAG.SEQUENCE, 'tbsCertList').element();
-  const tbsFields = top.children();
-  const tbsContentStart = tbsFields.pos;
-  const algorithm = top.expect(TAG.SEQUENCE, 'signatureAlgorithm').element();
-  const bits = top.expect(TAG.BIT_STRING, 'signatureValue');
-  if (bits.end - bits.start < 2 || der[bits.start] !== 0) throw new DerError('signatureValue is not a whole-byte BIT STRING', bits.start);
-  const signatureValue = bits.content().subarray(1);
-  const bitString = bits.element();
-  if (!top.done) throw new DerError('CertificateList has fields after signatureValue', top.pos);
-  // version? signature issuer thisUpdate nextUpdate? revokedCertificates? [0] crlExtensions?
-  // The revoked list is the one SEQUENCE that follows a Time.
-  let afterTime = false;
-  let list: { headerStart: number; start: number; end: number } | undefined;
-  for (let fields = 1; !tbsFields.done; fields++) {
-    const tag = tbsFields.next();
-    if (fields > 7) throw new DerError('tbsCertList has more than 7 fields', tbsFields.headerStart);
-    if (tag === TAG.UTC_TIME || tag === TAG.GENERALIZED_TIME) afterTime = true;
-    else if (tag === TAG.SEQUENCE && afterTime && !list) list = { headerStart: tbsFields.headerStart, start: tbsFields.start, end: tbsFields.end };
-  }
-  if (!list) return { tbs, envelope: der, signatureValue };
-  const strippedTbs = tlv(TAG.SEQUENCE, der.subarray(tbsContentStart, list.headerStart), der.subarray(list.end, tbsFields.limit));
-  return { tbs, envelope: tlv(TAG.SEQUENCE, strippedTbs, algorithm, bitString), list, signatureValue };
-}
 /**
  * Parses one DER CRL of any size. The lean reader finds the revoked list and walks it (strict DER, every
  * length checked against the input); pkijs parses the rest, with asn1js limits derived from its size.
@@ -317,47 +301,56 @@ function layoutOf(der: Uint8Array): CrlLayout {
  */
 export function parseCrlDer(der: Uint8Array, source = 'CRL'): CrlFacts {
   try {
-    return crlFactsOf(der);
+    return crlFactsOf(der, source);
   } catch (e) {
     if (e instanceof UserInputError) throw e;
     throw new UserInputError(source, `is not a valid X.509 CRL (${(e as Error)?.message || 'bad DER'}).`);
   }
 }
 
-function crlFactsOf(der: Uint8Array): CrlFacts {
-  const layout = layoutOf(der);
-  const { envelope } = layout;
+function crlFactsOf(der: Uint8Array, source: string): CrlFacts {
+  const layout = crlLayoutOf(der, source);
+  const { envelope, fields } = layout;
   const asn1 = asn1js.fromBER(toArrayBuffer(envelope), { maxNodes: nodeBudgetFor(envelope.byteLength), maxDepth: 32 });
   if (asn1.offset === -1) throw new Error(asn1.result.error);
   const crl = new pkijs.CertificateRevocationList({ schema: asn1.result });
   const ext = (oid: string) => crl.crlExtensions?.extensions.find((x) => x.extnID === oid);
   const numberExt = ext(OID.crlNumber)?.parsedValue as asn1js.Integer | undefined;
   const akiExt = ext(OID.authorityKeyIdentifier)?.parsedValue as pkijs.AuthorityKeyIdentifier | undefined;
+  const issuerKey = canonicalNameKey(fields.issuer);
+  const entryExtensions = new EntryExtensionTracker(issuerKey);
   const seen = new Set<string>();
   const duplicates = new Set<string>();
   const entries: RevokedEntry[] = [];
-  if (layout.list) {
-    readRevokedList(der, layout.list.start, layout.list.end, (serialHex, revokedAt, reasonCode) => {
+  if (fields.list) {
+    readRevokedList(der, fields.list.start, fields.list.end, (serialHex, revokedAt, reasonCode) => {
       if (seen.has(serialHex)) duplicates.add(serialHex);
       else seen.add(serialHex);
+      entryExtensions.countEntry();
       const reason = reasonCode === undefined ? undefined : REASON_BY_CODE.get(reasonCode);
       entries.push(reason === undefined ? { serialHex, revokedAt } : { serialHex, revokedAt, reason });
-    });
+    }, entryExtensions.onExtension);
   }
   return {
     der,
-    version: crl.version + 1,
+    version: fields.version === undefined ? 1 : fields.version + 1,
     issuer: formatName(crl.issuer),
-    issuerDerHex: toHex(crl.issuer.toSchema().toBER()),
-    thisUpdate: crl.thisUpdate.value,
-    nextUpdate: crl.nextUpdate?.value,
+    issuerDerHex: toHex(fields.issuer),
+    issuerKey,
+    thisUpdate: fields.thisUpdate,
+    nextUpdate: fields.nextUpdate,
     crlNumber: numberExt ? BigInt(`0x${toHex(numberExt.valueBlock.valueHexView) || '0'}`) : undefined,
     authorityKeyId: akiExt?.keyIdentifier ? toHex(akiExt.keyIdentifier.valueBlock.valueHexView) : undefined,
-    signatureAlgorithm: signatureAlgorithmName(crl.signatureAlgorithm.algorithmId),
+    signatureAlgorithm: signatureAlgorithmName(layout.algorithm.oid),
+    signatureAlgorithmOid: layout.algorithm.oid,
     entries,
     duplicateSerials: [...duplicates],
+    ...crlExtensionFacts(der, fields.extensions),
+    unhandledCriticalEntryExtensions: [...entryExtensions.unhandledCritical],
+    foreignEntries: entryExtensions.foreignEntries,
     tbsDer: layout.tbs,
     signatureValue: layout.signatureValue,
+    ...(layout.algorithm.parameters ? { signatureParameters: layout.algorithm.parameters } : {}),
   };
 }
 
@@ -376,15 +369,4 @@ export function readCrls(text: string | Uint8Array, source = 'CRL'): CrlFacts[] 
     if (b.label !== PemLabel.CRL) throw new UserInputError(source, `PEM block ${b.index} is "${b.label}", but only "X509 CRL" blocks belong here.`);
     return parseCrlDer(b.der, `${source} (CRL ${b.index})`);
   });
-}
-
-/** Whether `issuer`'s key signed `crl` (node:crypto, synchronous; names are not compared here). */
-export function isCrlSignedBy(crl: CrlFacts, issuer: CertificateFacts): boolean {
-  const hash = /SHA(1|256|384|512)/i.exec(crl.signatureAlgorithm)?.[0].toLowerCase();
-  if (!hash) return false;
-  try {
-    return verifySignature(hash, crl.tbsDer, publicKeyOf(issuer), crl.signatureValue);
-  } catch {
-    return false;
-  }
 }

@@ -309,13 +309,18 @@ function digits(bytes: Uint8Array, pos: number, count: number, at: number): numb
   return n;
 }
 
-/** Parses UTCTime `YYMMDDHHMMSSZ` or GeneralizedTime `YYYYMMDDHHMMSS[.f]Z` content in [start, end). */
+/**
+ * Parses UTCTime `YYMMDDHHMMSSZ` or GeneralizedTime `YYYYMMDDHHMMSSZ` content in [start, end), strictly as
+ * RFC 5280 §4.1.2.5 writes them and as OpenSSL's X509_cmp_time reads them: exactly 13 or 15 characters,
+ * seconds present, no fraction, no offset, `Z`, and a date that exists. This is the one time parser for
+ * certificates and CRLs; anything looser would accept times that make nginx refuse every client.
+ */
 export function readTime(bytes: Uint8Array, tag: number, start: number, end: number): Date {
   const utc = tag === TAG.UTC_TIME;
   if (!utc && tag !== TAG.GENERALIZED_TIME) throw new DerError(`expected a UTCTime or GeneralizedTime, found tag 0x${tag.toString(16)}`, start);
   const length = end - start;
-  if (utc ? length !== 13 : length < 15 || length > 24) {
-    throw new DerError(`${utc ? 'UTCTime' : 'GeneralizedTime'} has ${length} characters; expected ${utc ? 'YYMMDDHHMMSSZ' : 'YYYYMMDDHHMMSSZ'}`, start);
+  if (length !== (utc ? 13 : 15)) {
+    throw new DerError(`${utc ? 'UTCTime' : 'GeneralizedTime'} "${Buffer.from(bytes.subarray(start, end)).toString('latin1')}" has ${length} characters; expected ${utc ? 'YYMMDDHHMMSSZ' : 'YYYYMMDDHHMMSSZ'}`, start);
   }
   if (bytes[end - 1] !== 0x5a) throw new DerError('a time does not end in Z (UTC)', start);
   let year: number;
@@ -333,16 +338,7 @@ export function readTime(bytes: Uint8Array, tag: number, start: number, end: num
   const hour = digits(bytes, pos + 4, 2, start);
   const minute = digits(bytes, pos + 6, 2, start);
   const second = digits(bytes, pos + 8, 2, start);
-  pos += 10;
-  let ms = 0;
-  if (pos < end - 1) {
-    // Only a GeneralizedTime gets here: a fraction of a second, which RFC 5280 forbids but BER allows.
-    const fraction = end - 1 - (pos + 1);
-    if (bytes[pos] !== 0x2e || fraction < 1) throw new DerError('GeneralizedTime has an unexpected suffix', start);
-    ms = Math.floor(digits(bytes, pos + 1, Math.min(fraction, 3), start) * 10 ** (3 - Math.min(fraction, 3)));
-    digits(bytes, pos + 1, fraction, start);
-  }
-  const date = new Date(Date.UTC(2000, month - 1, day, hour, minute, second, ms));
+  const date = new Date(Date.UTC(2000, month - 1, day, hour, minute, second));
   date.setUTCFullYear(year);
   if (month < 1 || month > 12 || date.getUTCDate() !== day || hour > 23 || minute > 59 || second > 59) {
     throw new DerError('a time names a date that does not exist', start);
@@ -355,13 +351,17 @@ function isReasonOid(bytes: Uint8Array, start: number, end: number): boolean {
   return end - start === 3 && bytes[start] === 0x55 && bytes[start + 1] === 0x1d && bytes[start + 2] === 0x15;
 }
 
+/** An entry extension other than reasonCode: its OID content octets, criticality and value, in `bytes`. */
+export type EntryExtensionVisitor = (entry: number, oid: Uint8Array, critical: boolean, value: Uint8Array) => void;
+
 /**
  * Walks the content [start, end) of `revokedCertificates`, calling `visit` per entry with the serial as
  * uppercase hex without leading zero octets (as `serialHexOf` in asn1.ts), the revocation date and the
- * reasonCode when present. Every entry is checked for shape; extensions other than reasonCode are skipped
- * (their shape is still checked). Five readers are reused for the whole list: no object per DER node.
+ * reasonCode when present. Every entry is checked for shape. Other entry extensions go to `onExtension`
+ * (entries numbered from 1), which only entries that carry them pay for. Five readers are reused for the
+ * whole list: no object per DER node.
  */
-export function readRevokedList(bytes: Uint8Array, start: number, end: number, visit: (serialHex: string, revokedAt: Date, reasonCode: number | undefined) => void): number {
+export function readRevokedList(bytes: Uint8Array, start: number, end: number, visit: (serialHex: string, revokedAt: Date, reasonCode: number | undefined) => void, onExtension?: EntryExtensionVisitor): number {
   const hex = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const list = new DerReader(bytes, start, end);
   const entry = new DerReader(bytes);
@@ -386,14 +386,24 @@ export function readRevokedList(bytes: Uint8Array, start: number, end: number, v
       while (!extensions.done) {
         extensions.expect(TAG.SEQUENCE, 'entry extension').into(ext);
         ext.expect(TAG.OID, 'entry extension id');
-        const isReason = isReasonOid(bytes, ext.start, ext.end);
-        if (ext.next() === TAG.BOOLEAN) ext.expect(TAG.OCTET_STRING, 'entry extension value');
-        else if (ext.tag !== TAG.OCTET_STRING) throw new DerError('entry extension value is not an OCTET STRING', ext.headerStart);
+        const oidStart = ext.start;
+        const oidEnd = ext.end;
+        const isReason = isReasonOid(bytes, oidStart, oidEnd);
+        let critical = false;
+        if (ext.next() === TAG.BOOLEAN) {
+          critical = ext.end > ext.start && bytes[ext.start] !== 0;
+          ext.expect(TAG.OCTET_STRING, 'entry extension value');
+        } else if (ext.tag !== TAG.OCTET_STRING) throw new DerError('entry extension value is not an OCTET STRING', ext.headerStart);
         if (isReason) {
           ext.into(value).expect(TAG.ENUMERATED, 'reasonCode');
-          if (value.end - value.start !== 1 || !value.done) throw new DerError('reasonCode is not a one-octet ENUMERATED', value.start);
-          reasonCode = bytes[value.start];
+          // Any ENUMERATED that fits an int is read, as OpenSSL does; codes RFC 5280 does not define map to none.
+          const octets = value.end - value.start;
+          if (octets < 1 || octets > 4 || !value.done) throw new DerError('reasonCode is not an ENUMERATED of 1 to 4 octets', value.start);
+          reasonCode = 0;
+          for (let i = value.start; i < value.end; i++) reasonCode = reasonCode * 256 + bytes[i];
+          if (bytes[value.start] & 0x80) reasonCode -= 2 ** (8 * octets);
         }
+        if (onExtension && (critical || !isReason)) onExtension(n, bytes.subarray(oidStart, oidEnd), critical, ext.content());
         if (!ext.done) throw new DerError('entry extension has trailing data', ext.pos);
       }
       if (!entry.done) throw new DerError(`revoked entry ${n} has trailing data`, entry.pos);

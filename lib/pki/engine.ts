@@ -1,10 +1,17 @@
 import { webcrypto } from 'node:crypto';
+import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 
+// The one module that imports pkijs and asn1js; the rest of lib/pki takes them from here. Both are ESM-only,
+// which jest's module loader (ts-jest in the cdk8s app template), ts-node and `require()` before Node 20.19
+// cannot load. So `npm run build` replaces this module's compiled JS with a CommonJS bundle of it, pkijs, asn1js
+// and their dependencies (scripts/bundle-pki.js), and the published package depends on neither. In this
+// repository tsx and swc load the sources as they are.
+//
 // pkijs picks a crypto engine from globals, which differ between node, jest and bundlers. Binding it to
 // node:crypto's WebCrypto once, here, makes every sign/verify in lib/pki use the same implementation.
 const ENGINE_NAME = 'node-webcrypto';
 pkijs.setEngine(ENGINE_NAME, new pkijs.CryptoEngine({ name: ENGINE_NAME, crypto: webcrypto as unknown as Crypto }));
 
 export const subtle = webcrypto.subtle as unknown as SubtleCrypto;
-export { pkijs };
+export { asn1js, pkijs };

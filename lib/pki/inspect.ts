@@ -1,7 +1,9 @@
 import { createHash, createPublicKey, X509Certificate } from 'node:crypto';
-import * as asn1js from 'asn1js';
 import { commonNameOf, formatName, keyUsageNames, KeyUsageName, OID, serialHexOf, toArrayBuffer, toHex } from './asn1';
-import { pkijs } from './engine';
+import { asn1js, pkijs } from './engine';
+import { isUnhandledWhenCritical } from './extensions';
+import { canonicalNameKey } from './name-canon';
+import { signatureAlgorithmName } from './signature';
 import { UserInputError } from './errors';
 import { keyAlgorithmOf } from './keys';
 import { bytesToIp, SubjectAltName } from './names';
@@ -40,32 +42,32 @@ export interface CertificateFacts {
   readonly signatureAlgorithm: string;
   readonly subjectKeyId?: string;
   readonly authorityKeyId?: string;
+  /**
+   * The subject and issuer in canonical form (RFC 5280 §7.1 as OpenSSL applies it): equal exactly when OpenSSL
+   * takes the two names for the same, whatever their string types, case and spacing. Compare names with these.
+   */
+  readonly subjectKey: string;
+  readonly issuerKey: string;
+  /** Subject and issuer are the same name (canonically). */
   readonly selfIssued: boolean;
+  /** Every extension, in order, with its criticality. */
+  readonly extensions: readonly { readonly oid: string; readonly critical: boolean }[];
+  /** Critical extensions OpenSSL does not process, so it refuses the certificate ("unhandled critical extension"). */
+  readonly unhandledCriticalExtensions: readonly string[];
+  /** `rsa`, `rsa-pss`, `ec`, `dsa`, `ed25519`, `ed448`, or the key algorithm's OID. */
+  readonly publicKeyType: string;
+  /** An EC key whose curve is written out instead of named: OpenSSL 3 refuses it in a chain. */
+  readonly explicitCurve: boolean;
   readonly fingerprintSha256: string;
 }
 
-const SIGNATURE_ALGORITHMS: Record<string, string> = {
-  '1.2.840.113549.1.1.5': 'sha1WithRSAEncryption',
-  '1.2.840.113549.1.1.4': 'md5WithRSAEncryption',
-  '1.2.840.113549.1.1.11': 'sha256WithRSAEncryption',
-  '1.2.840.113549.1.1.12': 'sha384WithRSAEncryption',
-  '1.2.840.113549.1.1.13': 'sha512WithRSAEncryption',
-  '1.2.840.113549.1.1.10': 'rsassaPss',
-  '1.2.840.10045.4.1': 'ecdsa-with-SHA1',
-  '1.2.840.10045.4.3.2': 'ecdsa-with-SHA256',
-  '1.2.840.10045.4.3.3': 'ecdsa-with-SHA384',
-  '1.2.840.10045.4.3.4': 'ecdsa-with-SHA512',
-  '1.3.101.112': 'ED25519',
+export { isWeakSignatureAlgorithm, signatureAlgorithmName } from './signature';
+
+/** The key types OpenSSL names in SubjectPublicKeyInfo, by algorithm OID. */
+const PUBLIC_KEY_TYPES: Record<string, string> = {
+  '1.2.840.113549.1.1.1': 'rsa', '1.2.840.113549.1.1.10': 'rsa-pss', '1.2.840.10045.2.1': 'ec',
+  '1.2.840.10040.4.1': 'dsa', '1.3.101.112': 'ed25519', '1.3.101.113': 'ed448',
 };
-
-export function signatureAlgorithmName(oid: string): string {
-  return SIGNATURE_ALGORITHMS[oid] ?? oid;
-}
-
-/** True for signature algorithms that use SHA-1 or MD5, which no current client should accept. */
-export function isWeakSignatureAlgorithm(name: string): boolean {
-  return /sha1|md5/i.test(name);
-}
 
 const EKU_NAMES: Record<string, string> = { [OID.serverAuth]: 'serverAuth', [OID.clientAuth]: 'clientAuth' };
 
@@ -103,7 +105,12 @@ function parseCertificateDer(der: Uint8Array, source: string): CertificateFacts 
   } catch (e) {
     throw new UserInputError(source, `is not a certificate OpenSSL can read (${(e as Error).message}); re-export it from its source.`);
   }
-  const facts = factsOf(cert, der);
+  let facts: CertificateFacts;
+  try {
+    facts = factsOf(cert, der);
+  } catch (e) {
+    throw new UserInputError(source, `is not a valid X.509 certificate (${(e as Error).message}).`);
+  }
   rememberX509(facts, x509);
   return facts;
 }
@@ -131,7 +138,12 @@ function factsOf(cert: pkijs.Certificate, der: Uint8Array): CertificateFacts {
   const aki = ext(OID.authorityKeyIdentifier)?.parsedValue as pkijs.AuthorityKeyIdentifier | undefined;
   const subjectDerHex = toHex(cert.subject.toSchema().toBER());
   const issuerDerHex = toHex(cert.issuer.toSchema().toBER());
+  const subjectKey = canonicalNameKey(Buffer.from(subjectDerHex, 'hex'));
+  const issuerKey = canonicalNameKey(Buffer.from(issuerDerHex, 'hex'));
   const pathLen = basic?.pathLenConstraint;
+  const extensions = (cert.extensions ?? []).map((e) => ({ oid: e.extnID, critical: e.critical === true }));
+  const keyAlgorithmId = cert.subjectPublicKeyInfo.algorithm.algorithmId;
+  const keyParameters = cert.subjectPublicKeyInfo.algorithm.algorithmParams as asn1js.BaseBlock | undefined;
   return {
     pem: encodePem(PemLabel.CERTIFICATE, der),
     der,
@@ -154,7 +166,13 @@ function factsOf(cert: pkijs.Certificate, der: Uint8Array): CertificateFacts {
     signatureAlgorithm: signatureAlgorithmName(cert.signatureAlgorithm.algorithmId),
     subjectKeyId: ski ? toHex(ski.valueBlock.valueHexView) : undefined,
     authorityKeyId: aki?.keyIdentifier ? toHex(aki.keyIdentifier.valueBlock.valueHexView) : undefined,
-    selfIssued: subjectDerHex === issuerDerHex,
+    subjectKey,
+    issuerKey,
+    selfIssued: subjectKey === issuerKey,
+    extensions,
+    unhandledCriticalExtensions: extensions.filter((e) => e.critical && isUnhandledWhenCritical('certificate', e.oid)).map((e) => e.oid),
+    publicKeyType: PUBLIC_KEY_TYPES[keyAlgorithmId] ?? keyAlgorithmId,
+    explicitCurve: keyAlgorithmId === '1.2.840.10045.2.1' && keyParameters?.idBlock?.tagNumber === 16,
     fingerprintSha256: createHash('sha256').update(der).digest('hex'),
   };
 }

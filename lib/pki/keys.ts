@@ -9,11 +9,23 @@ export const KEY_ALGORITHMS: readonly KeyAlgorithm[] = ['ec-p256', 'ec-p384', 'r
 /** ECDSA P-256: milliseconds to generate, small certificates, accepted by nginx, curl, browsers and Java. */
 export const DEFAULT_KEY_ALGORITHM: KeyAlgorithm = 'ec-p256';
 
+/**
+ * A WebCrypto key (node:crypto's `webcrypto.CryptoKey`, the DOM's `CryptoKey`), described by the members we
+ * promise. Spelled out so that apps compile against our declarations without the DOM lib or a @types/node that
+ * knows WebCrypto: the cdk8s app template has neither (lib es2016, @types/node 14).
+ */
+export interface WebCryptoKey {
+  readonly type: string;
+  readonly extractable: boolean;
+  readonly algorithm: { readonly name: string };
+  readonly usages: readonly string[];
+}
+
 /** A key pair usable for signing through WebCrypto, and its algorithm. */
 export interface KeyPair {
   readonly algorithm: KeyAlgorithm;
-  readonly privateKey: CryptoKey;
-  readonly publicKey: CryptoKey;
+  readonly privateKey: WebCryptoKey;
+  readonly publicKey: WebCryptoKey;
 }
 
 /** The signature hash that goes with each key: SHA-384 for P-384 (RFC 5480), SHA-256 otherwise. */
@@ -47,11 +59,11 @@ export async function generateKeyPair(algorithm: KeyAlgorithm = DEFAULT_KEY_ALGO
 
 /** PKCS#8 PEM (`-----BEGIN PRIVATE KEY-----`), what `openssl genpkey` writes. */
 export async function exportPrivateKeyPem(pair: KeyPair): Promise<string> {
-  return encodePem(PemLabel.PRIVATE_KEY, await subtle.exportKey('pkcs8', pair.privateKey));
+  return encodePem(PemLabel.PRIVATE_KEY, await subtle.exportKey('pkcs8', pair.privateKey as CryptoKey));
 }
 
 export async function exportPublicKeyDer(pair: KeyPair): Promise<Uint8Array> {
-  return new Uint8Array(await subtle.exportKey('spki', pair.publicKey));
+  return new Uint8Array(await subtle.exportKey('spki', pair.publicKey as CryptoKey));
 }
 
 const KEY_LABELS = [PemLabel.PRIVATE_KEY, PemLabel.RSA_PRIVATE_KEY, PemLabel.EC_PRIVATE_KEY, PemLabel.ENCRYPTED_PRIVATE_KEY];

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
-import * as asn1js from 'asn1js';
 import { toArrayBuffer } from './asn1';
-import { pkijs } from './engine';
+import { asn1js, pkijs } from './engine';
 import { UserInputError } from './errors';
 import { inspectCertificate, readCertificates } from './inspect';
 import { readPrivateKey } from './keys';

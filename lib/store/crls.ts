@@ -56,7 +56,7 @@ export function readCurrentCrl(dir: string, ca: CertificateFacts, caId: CaId): {
   if (!bytes) return { damaged: false };
   try {
     const [facts] = readCrls(bytes.toString('utf8'), layout.crl(caId));
-    if (facts.issuerDerHex !== ca.subjectDerHex || !isCrlSignedBy(facts, ca)) return { damaged: true };
+    if (facts.issuerKey !== ca.subjectKey || !isCrlSignedBy(facts, ca)) return { damaged: true };
     return { facts, damaged: false };
   } catch {
     return { damaged: true };

@@ -2,11 +2,15 @@ import { CHECKS, CheckCode, MtlsIngressProps } from '../../lib';
 import { FIXTURE_NOW, seedFixture } from '../fixtures';
 import { seedChart } from '../support/chart';
 import { BadMaterial, makeBadMaterial } from './material';
+import { CERT_CASES, SERVED_HOST } from '../corpus/cert-cases';
+import { CorpusPki, makeCorpusPki } from '../corpus/context';
+import { CRL_CASES } from '../corpus/crl-cases';
 
 const DAY = 86_400_000;
 
 let m: BadMaterial;
-beforeAll(async () => { m = await makeBadMaterial(); });
+let pki: CorpusPki;
+beforeAll(async () => { [m, pki] = await Promise.all([makeBadMaterial(), makeCorpusPki()]); });
 
 /** Props from the bad material; every case starts from a clean, passing configuration. */
 function props(overrides: Partial<MtlsIngressProps> = {}): Partial<MtlsIngressProps> {
@@ -19,6 +23,25 @@ function props(overrides: Partial<MtlsIngressProps> = {}): Partial<MtlsIngressPr
 }
 
 type Case = [CheckCode, string, () => Promise<Partial<MtlsIngressProps>> | Partial<MtlsIngressProps>, RegExp];
+
+/** Props with the client CA and CRL of a case of the OpenSSL corpus (test/corpus), which judges it with openssl. */
+function crlCase(name: string): () => Partial<MtlsIngressProps> {
+  return () => {
+    const material = CRL_CASES.find((c) => c.name === name)!.build(pki);
+    return props({ clientCaPem: material.caPem, crlPem: material.crlPem });
+  };
+}
+
+/** Props with the served chain or the client CA bundle of a case of the certificate corpus. */
+function certCase(name: string): () => Partial<MtlsIngressProps> {
+  return () => {
+    const c = CERT_CASES.find((x) => x.name === name)!;
+    const material = c.build();
+    return c.side === 'served'
+      ? props({ host: SERVED_HOST, serverTls: { certificateChainPem: material.chainPem!, privateKeyPem: material.keyPem! } })
+      : props({ clientCaPem: material.caPem });
+  };
+}
 
 const cases: Case[] = [
   ['MTLS001', 'the CA certificate used as the server certificate (seed error 1)', () => props({ serverTls: { certificateChainPem: m.serverCa.certificatePem, privateKeyPem: m.serverCa.privateKeyPem } }), /is a CA certificate \(cA=TRUE\).*not valid for any names/],
@@ -43,13 +66,32 @@ const cases: Case[] = [
   ['MTLS031', 'a CRL that is not PEM', () => props({ crlPem: 'garbage' }), /holds no PEM block; expected "-----BEGIN X509 CRL-----"/],
   ['MTLS031', 'a certificate where the CRL belongs', () => props({ crlPem: m.clientCa.certificatePem }), /is "CERTIFICATE", but only "X509 CRL" blocks belong here/],
   ['MTLS032', 'a CRL from another CA', async () => props({ crlPem: await m.crl(m.serverCa) }), /issued by "CN=Server CA", which is not one of the client CAs/],
-  ['MTLS033', 'a CRL signed by an impostor with the client CA\'s name', async () => props({ crlPem: await m.crl(m.impostorClientCa) }), /signature does not verify/],
+  ['MTLS043', 'a CRL signed by an impostor with the client CA\'s name (and its own AKI)', async () => props({ crlPem: await m.crl(m.impostorClientCa) }), /Authority Key Identifier [0-9a-f]+ is not the Subject Key Identifier.*unable to get certificate CRL.*400 to every client/],
+  ['MTLS033', 'a CRL signed by another key with the CA\'s name, without AKI', crlCase('signed by another key with the CA\'s name, no AKI'), /signature does not verify with that CA's key.*CRL signature failure/],
   ['MTLS034', 'an expired CRL (the silent 30-day outage)', async () => props({ crlPem: await m.crl(m.clientCa, { thisUpdate: new Date(FIXTURE_NOW.getTime() - 31 * DAY), nextUpdate: new Date(FIXTURE_NOW.getTime() - DAY) }) }), /expired at .*rejects EVERY client certificate/],
   ['MTLS035', 'a CRL expiring within 7 days', async () => props({ crlPem: await m.crl(m.clientCa, { nextUpdate: new Date(FIXTURE_NOW.getTime() + 3 * DAY) }) }), /in 3\.0 days, within the 7-day threshold/],
   ['MTLS036', 'an intermediate chain with only the intermediate\'s CRL', async () => props({ clientCaPem: m.root.certificatePem + m.intermediate.certificatePem, verifyDepth: 2, crlPem: await m.crl(m.intermediate) }), /no CRL for the CA "CN=Client Root".*unable to get certificate CRL/],
   ['MTLS037', 'a CRL listing a serial twice', async () => props({ crlPem: await m.crl(m.clientCa, { serials: ['0A', '0B', '0A'] }) }), /lists serial\(s\) 0A more than once/],
   ['MTLS038', 'a CRL from the future', async () => props({ crlPem: await m.crl(m.clientCa, { thisUpdate: new Date(FIXTURE_NOW.getTime() + DAY) }) }), /thisUpdate is in the future/],
   ['MTLS039', 'a version 1 CRL made by openssl without extensions', () => props({ clientCaPem: m.clientCa.certificatePem, crlPem: m.v1CrlPem }), /is version 1; RFC 5280 requires a v2 CRL/],
+  ['MTLS013', 'a served intermediate without the CA bit', certCase('served: intermediate without the CA bit'), /is not a CA.*curl: \(60\) "invalid CA certificate"/],
+  ['MTLS013', 'a served intermediate without keyCertSign', certCase('served: intermediate without keyCertSign'), /lacks keyCertSign.*invalid CA certificate/],
+  ['MTLS014', 'a served chain longer than the root\'s pathLen', certCase('served: root pathLen 0 above an intermediate'), /allows 0 CA certificate\(s\) below it.*path length constraint exceeded/],
+  ['MTLS015', 'a served intermediate with an explicit-curve key', certCase('served: intermediate with an explicit-curve EC key'), /explicit curve parameters.*explicit ECC parameters/],
+  ['MTLS016', 'a served leaf with an unknown critical extension', certCase('served: leaf with an unknown critical extension'), /critical extension\(s\) 1\.3\.6\.1\.4\.1\.55555\.1\.1.*unhandled critical extension/],
+  ['MTLS024', 'a client CA with a critical Subject Key Identifier', certCase('client CA: root with a critical Subject Key Identifier'), /critical extension\(s\) subjectKeyIdentifier \(2\.5\.29\.14\).*400 to every client.*unhandled critical extension/],
+  ['MTLS025', 'a client CA bundle deeper than an intermediate\'s pathLen', certCase('client CA: intermediate pathLen 0 above another intermediate'), /"CN=Corpus Upper" allows 0 CA certificate\(s\) below it.*"CN=Corpus Lower".*path length constraint exceeded/],
+  ['MTLS026', 'a client CA with an explicit-curve key', certCase('client CA: root with an explicit-curve EC key'), /explicit curve parameters.*400 to every client/],
+  ['MTLS027', 'a CRL signed by a CA without cRLSign', crlCase('CA KeyUsage without cRLSign'), /lacks cRLSign.*key usage does not include CRL signing.*400 to every client/],
+  ['MTLS041', 'a CRL with a critical CRL Number', crlCase('critical CRL Number'), /critical extension\(s\) cRLNumber \(2\.5\.29\.20\).*400 to every client.*unhandled critical CRL extension/],
+  ['MTLS041', 'a CRL with a critical entry extension', crlCase('critical reasonCode entry extension'), /reasonCode \(2\.5\.29\.21\) in an entry.*unhandled critical CRL extension/],
+  ['MTLS042', 'a CRL scoped to CA certificates', crlCase('critical IDP onlyContainsCACerts'), /onlyContainsCACerts.*different CRL scope.*400 to every client/],
+  ['MTLS042', 'a CRL scoped to some reasons', crlCase('IDP onlySomeReasons keyCompromise'), /onlySomeReasons.*unable to get certificate CRL/],
+  ['MTLS044', 'a CRL with an RSA signature OID on an EC key', crlCase('RSA signature OID on an EC key'), /sha256WithRSAEncryption, which does not fit the EC key.*CRL signature failure/],
+  ['MTLS045', 'a SHA-1 signed CRL (warning)', crlCase('ecdsa-with-SHA1'), /ecdsa-with-SHA1.*collision.*SHA-256/],
+  ['MTLS046', 'a CRL signed with an algorithm OpenSSL does not verify', crlCase('SM2 signature OID on a P-256 key (an algorithm OpenSSL does not use with it)'), /1\.2\.156\.10197\.1\.501.*400 to every client/],
+  ['MTLS047', 'a delta CRL', crlCase('critical delta CRL indicator'), /delta CRL.*openssl#31040/],
+  ['MTLS048', 'a CRL whose entries a certificateIssuer gives to another CA', crlCase('an entry that certificateIssuer gives to another CA'), /assigns 1 of its 2 entries to another CA.*nginx admits them/],
   ['MTLS050', 'an invalid verifyClient', () => props({ verifyClient: 'yes' as never }), /"yes" is not one of on, off, optional, optional_no_ca.*silently use "on"/],
   ['MTLS051', 'a verify depth of 0', () => props({ verifyDepth: 0 }), /0 is not a whole number of at least 1/],
   ['MTLS051', 'a fractional verify depth', () => props({ verifyDepth: 1.5 }), /1\.5 is not a whole number/],
@@ -78,13 +120,20 @@ describe('every check code fires on a real bad input, with a message that names 
     const finding = mtls.findings.find((f) => f.code === code);
     expect(finding).toBeDefined();
     expect(finding!.message).toMatch(message);
-    expect(finding!.severity).toBe(['MTLS009', 'MTLS054', 'MTLS056', 'MTLS058'].includes(code) ? 'warning' : 'error');
+    expect(finding!.severity).toBe(['MTLS009', 'MTLS045', 'MTLS054', 'MTLS056', 'MTLS058'].includes(code) ? 'warning' : 'error');
   });
 
   test('MTLS009: a server certificate expiring within 30 days is a warning, and synth still succeeds', async () => {
     const { mtls } = seedChart(props({ serverTls: { certificateChainPem: m.expiringServer.certificatePem + m.serverCa.certificatePem, privateKeyPem: m.expiringServer.privateKeyPem }, crlPem: await m.crl(m.clientCa) }));
     expect(mtls.findings).toEqual([expect.objectContaining({ code: 'MTLS009', severity: 'warning', message: expect.stringMatching(/expires in 9\.0 days/) })]);
-    expect(mtls.node.validate()).toEqual([]);
+    // Synth prints the warning on stderr; caught here so that it is checked, not left as noise in the test output.
+    const stderr = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      expect(mtls.node.validate()).toEqual([]);
+      expect(stderr.mock.calls.map(([chunk]) => String(chunk))).toEqual([expect.stringMatching(/^warning: \[seed\/mtls\] MTLS009 warning serverTls\.certificateChainPem: .*expires in 9\.0 days/)]);
+    } finally {
+      stderr.mockRestore();
+    }
   });
 
   test('MTLS040: a CRL that makes the Secret exceed 1 MiB names the entry count and the pruning option', async () => {

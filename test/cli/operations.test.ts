@@ -133,3 +133,16 @@ test('"Keep keys out of git": list warns when a key file is wider than 0600 or t
   }
   expect(inStore('list')).toMatchObject({ status: 0, stderr: '' });
 });
+
+test('"Keep keys out of git": the CA key files it names are where `mtls-pki init` puts the client CA keys, 0600', () => {
+  const named = [...operations.matchAll(/`pki\/([^`]+)`/g)].map((m) => m[1]);
+  expect(named).toEqual(['client-ca/key.pem', 'client-intermediate-ca/key.pem']);
+  const withIntermediate = join(tmp.dir, 'pki-intermediate');
+  expect(cli(['init', '--intermediate-cn', 'Issuing Client CA', '--dir', withIntermediate]).status).toBe(0);
+  for (const file of named) {
+    const key = fs.readFileSync(join(withIntermediate, file), 'utf8');
+    expect([file, fs.statSync(join(withIntermediate, file)).mode & 0o777]).toEqual([file, 0o600]);
+    // The private key of the CA certificate next to it.
+    expect(openssl(['pkey', '-pubout'], { input: key })).toBe(openssl(['x509', '-noout', '-pubkey', '-in', join(withIntermediate, file.replace('key.pem', 'cert.pem'))]));
+  }
+});

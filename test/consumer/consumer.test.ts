@@ -1,253 +1,243 @@
-// The package as a user gets it: `npm pack` this project, install the tarball into a fresh cdk8s TypeScript app
-// (hand-written: `cdk8s init` needs its templates from the network) beside cdk8s-plus-33, compile that app with its
-// own tsc against our .d.ts, synth it with node, require() the package from plain node, and drive the installed
-// `mtls-pki` bin through a PKI round trip that openssl checks.
+// The package as a user gets it: `npm pack` this project, render an app from the installed cdk8s-cli's
+// typescript-app template as `cdk8s init typescript-app` does (test/consumer/app.ts), `npm install` the tarball
+// into it, and use it with the template's own settings, untouched: `npm run compile` (its tsc and tsconfig, no
+// skipLibCheck), `npm run synth` (cdk8s synth through ts-node) and `npm test` (jest with ts-jest), on the files of
+// examples/ that the README shows. Then: plain node, and the installed `mtls-pki` bin through a PKI round trip.
 //
 // It packs what `npm run build` left in build/ (`npm test` builds first) with --ignore-scripts: running prepack
 // here would rebuild build/ while other test files use it. The npm registry must be reachable on the first run
-// (cdk8s-plus-33, typescript, …); later runs are served from the npm cache (--prefer-offline).
-// MTLS_CONSUMER_VERBOSE=1 prints every command with its time; MTLS_CONSUMER_KEEP=1 keeps the temp directory.
-import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+// (the template's jest, ts-jest, ts-node, @types/node 14, cdk8s-plus-33, …); later runs are served from the npm
+// cache (--prefer-offline). imports/k8s.ts is generated from the Kubernetes 1.33 schema: MTLS_K8S_SCHEMA, else
+// shared/k8s-schema/v1.33.0/_definitions.json beside the checkout. MTLS_CONSUMER_VERBOSE=1 prints every command
+// with its time; MTLS_CONSUMER_KEEP=1 keeps the temp directory.
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join, resolve, sep } from 'node:path';
+import { join } from 'node:path';
 import { Yaml } from 'cdk8s';
+import { importK8s, log, ok, PKG, renderTemplate, ROOT, Run, run } from './app';
+import { CONSUMER_MAIN_TS, SEED_HOST } from './consumer-main';
 
-const ROOT = resolve(__dirname, '..', '..');
 const SEED = join(ROOT, 'test', 'fixtures', 'seed');
-const PKG = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string };
-const VERBOSE = !!process.env.MTLS_CONSUMER_VERBOSE;
-/** cdk8s-plus-33, pinned so that a new upstream release cannot break this test; bump it on purpose. */
-const CDK8S_PLUS_33 = '2.5.57';
-/** The seed fixtures are valid from 2026-01-05 to 2124/2125; the checks judge them at this time. */
-const FIXTURE_NOW = '2026-06-01T00:00:00Z';
-const SEED_HOST = 'mtls.dev.ityoudao.cn';
+const EXAMPLES = join(ROOT, 'examples');
+/** The packages the bundle in build/lib/pki/engine.js replaces; none of them may be installed for our sake. */
+const BUNDLED = ['pkijs', 'asn1js', 'bytestreamjs', '@noble/hashes', '@peculiar/utils'];
 
-interface Run {
-  readonly status: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/**
- * The environment of a user's shell: without what `npm test` adds (npm_package_*, npm_lifecycle_*, the repo as
- * npm's local prefix, this repo's node_modules/.bin on PATH), which would point npm and npx back at this project.
- */
-function userEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (/^(npm_package_|npm_lifecycle_)|^(npm_config_local_prefix|npm_config_call|npm_command|INIT_CWD)$/i.test(k)) continue;
-    env[k] = v;
-  }
-  env.PATH = (process.env.PATH ?? '').split(delimiter).filter((p) => !p.endsWith(`node_modules${sep}.bin`)).join(delimiter);
-  return { ...env, NO_COLOR: '1', npm_config_update_notifier: 'false', ...extra };
-}
-
-const log: string[] = [];
-
-function run(command: string, args: readonly string[], cwd: string, options: { env?: Record<string, string>; timeoutMs?: number } = {}): Run {
-  const started = Date.now();
-  const r = spawnSync(command, args, { cwd, env: userEnv(options.env), encoding: 'utf8', timeout: options.timeoutMs ?? 120_000, maxBuffer: 64 << 20 });
-  const line = `${command} ${args.join(' ')}  → ${r.error ? r.error.message : r.signal ?? `exit ${r.status}`} (${((Date.now() - started) / 1000).toFixed(1)} s)`;
-  log.push(line);
-  if (VERBOSE) process.stdout.write(`[consumer] ${line}\n`);
-  if (r.error) throw new Error(`${command} ${args.join(' ')}: ${r.error.message}`);
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-function ok(r: Run, what: string): Run {
-  if (r.status !== 0) throw new Error(`${what} exited ${r.status}\n--- stderr\n${r.stderr}\n--- stdout\n${r.stdout}`);
-  return r;
+interface Manifest {
+  kind: string;
+  apiVersion: string;
+  type?: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  data?: Record<string, string>;
+  spec?: any;
 }
 
 const node = (args: readonly string[], cwd: string, env?: Record<string, string>) => run(process.execPath, args, cwd, { env });
 /** `npx --no -- mtls-pki …`: the `--` matters, or npx answers --help and --version itself. */
 const mtlsPki = (args: readonly string[], cwd: string) => run('npx', ['--no', '--', 'mtls-pki', ...args], cwd);
+const npm = (args: readonly string[], cwd: string, timeoutMs?: number) => run('npm', args, cwd, { timeoutMs });
 
 let work: string;
 let app: string;
+let tarball: string;
+let template: Map<string, string>;
 let packed: { filename: string; size: number; unpackedSize: number; files: { path: string; size: number }[] };
 
-const CONSUMER_PACKAGE_JSON = () => {
-  const dev = (name: string) => (JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
-  return {
-    name: 'mtls-consumer',
-    version: '1.0.0',
-    private: true,
-    license: 'Apache-2.0',
-    main: 'main.js',
-    dependencies: {
-      // The same versions this project builds with, so that a warm npm cache serves them.
-      'cdk8s': `^${dev('cdk8s')}`,
-      'constructs': `^${dev('constructs')}`,
-      'cdk8s-plus-33': CDK8S_PLUS_33,
-      [PKG.name]: `file:${join(work, packed.filename)}`,
-    },
-    devDependencies: {
-      'typescript': `~${dev('typescript')}`,
-      '@types/node': `^${dev('@types/node')}`,
-    },
-  };
-};
-
-// The cdk8s typescript-app template's tsconfig, as `cdk8s init typescript-app` writes it, with one change: "dom" in
-// lib. pkijs' declarations (which ours reference) use the WebCrypto types, which TypeScript keeps in the DOM lib.
-const CONSUMER_TSCONFIG = {
-  compilerOptions: {
-    alwaysStrict: true, declaration: true, experimentalDecorators: true, inlineSourceMap: true, inlineSources: true,
-    lib: ['es2016', 'dom'], module: 'CommonJS', noEmit: false, noEmitOnError: true, noFallthroughCasesInSwitch: true,
-    noImplicitAny: true, noImplicitReturns: true, noImplicitThis: true, noUnusedLocals: true, noUnusedParameters: true,
-    resolveJsonModule: true, strict: true, strictNullChecks: true, strictPropertyInitialization: true, stripInternal: true,
-    target: 'ES2017',
-  },
-  include: ['**/*.ts'],
-  exclude: ['node_modules'],
-};
-
-// Node's own resolution, which reads package.json "exports" (and its "types" condition). The declarations were
-// checked above; skipLibCheck here halves the time and still fails when the import does not resolve.
-const CONSUMER_TSCONFIG_NODENEXT = {
-  extends: './tsconfig.json',
-  compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', lib: ['es2022', 'dom'], noEmit: true, skipLibCheck: true },
-};
-
-const CONSUMER_MAIN_TS = `import { App, Chart } from 'cdk8s';
-import * as kplus from 'cdk8s-plus-33';
-import { checkManifests, Finding, formatFinding, MtlsIngress, MtlsIngressProps, MtlsMaterial, PkiStore } from '${PKG.name}';
-
-const outdir = process.env.OUTDIR ?? 'dist';
-
-async function main(): Promise<void> {
-  const app = new App({ outdir });
-
-  // PEM files made elsewhere (here: the seed's openssl files), beside a cdk8s-plus-33 workload.
-  const shop = new Chart(app, 'shop', { namespace: 'shop' });
-  const api = new kplus.Deployment(shop, 'api', {
-    containers: [{ image: 'nginxinc/nginx-unprivileged:1.27', portNumber: 8080 }],
-  });
-  const service = api.exposeViaService({ ports: [{ port: 8080 }] });
-  const props: MtlsIngressProps = {
-    host: '${SEED_HOST}',
-    backend: { serviceName: service.name, port: 8080 },
-    now: new Date('${FIXTURE_NOW}'),
-    ...MtlsMaterial.fromFiles({
-      serverCertificateChain: process.env.SERVER_CHAIN ?? 'certs/server-cert-chain.pem',
-      serverKey: process.env.SERVER_KEY ?? 'certs/server-key.pem',
-      clientCa: 'certs/client-ca-cert.pem',
-      crl: 'certs/client-ca.crl',
-    }),
-  };
-  const ingress = new MtlsIngress(shop, 'mtls', props);
-  const findings: readonly Finding[] = ingress.findings;
-
-  // The README's second example: the material from a PKI store.
-  const store = new Chart(app, 'store', { namespace: 'store' });
-  const pki = await (await PkiStore.open('pki')).ensure({
-    servers: [{ name: 'api', names: ['api.shop.example.com'] }],
-    clients: [{ commonName: 'partner-a' }, { commonName: 'partner-b' }],
-    revoked: [{ commonName: 'partner-b', reason: 'affiliationChanged' }],
-  });
-  new MtlsIngress(store, 'api', {
-    host: 'api.shop.example.com', backend: { serviceName: 'api', port: 8080 },
-    serverTls: pki.serverTls('api'), ...pki.clientTrust(),
-  });
-
-  app.synth();
-  const deployed = checkManifests(outdir); // the real clock: the store's material is new, the seed's valid until 2124
-  console.log(JSON.stringify({ construct: findings.map(formatFinding), manifests: deployed.map(formatFinding) }));
-}
-
-main().catch((e: Error) => {
-  console.error(e.message);
-  process.exitCode = 1;
-});
-`;
-
 beforeAll(() => {
-  if (!existsSync(join(ROOT, 'build', 'lib', 'index.js')) || !existsSync(join(ROOT, 'build', 'lib', 'index.d.ts'))) {
-    throw new Error('build/lib is missing: run `npm run build` first (`npm test` does).');
+  if (!existsSync(join(ROOT, 'build', 'lib', 'index.js')) || !existsSync(join(ROOT, 'build', 'THIRD-PARTY-LICENSES.md'))) {
+    throw new Error('build/ is missing or stale: run `npm run build` first (`npm test` does).');
   }
   work = mkdtempSync(join(tmpdir(), 'mtls-consumer-'));
-  const pack = ok(run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', work], ROOT), 'npm pack');
+  const pack = ok(npm(['pack', '--ignore-scripts', '--json', '--pack-destination', work], ROOT), 'npm pack');
   [packed] = JSON.parse(pack.stdout) as typeof packed[];
+  tarball = join(work, packed.filename);
 
-  app = join(work, 'app');
-  mkdirSync(join(app, 'certs'), { recursive: true });
-  for (const f of ['server-cert-chain.pem', 'server-key.pem', 'server-ca-cert.pem', 'server-ca-key.pem', 'client-ca-cert.pem', 'client-ca.crl']) {
-    copyFileSync(join(SEED, f), join(app, 'certs', f));
-  }
-  writeFileSync(join(app, 'package.json'), `${JSON.stringify(CONSUMER_PACKAGE_JSON(), null, 2)}\n`);
-  writeFileSync(join(app, 'tsconfig.json'), `${JSON.stringify(CONSUMER_TSCONFIG, null, 2)}\n`);
-  writeFileSync(join(app, 'tsconfig.nodenext.json'), `${JSON.stringify(CONSUMER_TSCONFIG_NODENEXT, null, 2)}\n`);
-  writeFileSync(join(app, 'main.ts'), CONSUMER_MAIN_TS);
-  ok(run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], app, { timeoutMs: 220_000 }), 'npm install in the consumer app');
-}, 240_000);
+  app = join(work, 'shop-app');
+  template = renderTemplate(app);
+  // What a user types after `cdk8s init`; --prefer-offline keeps later runs on the npm cache.
+  ok(npm(['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', tarball], app, 220_000), 'npm install <tarball>');
+  importK8s(app);
+
+  // The user's code: the README's examples, replacing the template's placeholder chart and its test.
+  cpSync(join(EXAMPLES, 'certs'), join(app, 'certs'), { recursive: true });
+  copyFileSync(join(EXAMPLES, 'files', 'main.ts'), join(app, 'main.ts'));
+  copyFileSync(join(EXAMPLES, 'snapshot', 'main.test.ts'), join(app, 'main.test.ts'));
+  rmSync(join(app, '__snapshots__'), { recursive: true });
+  // And a second program for the checks below: the seed's openssl files beside a cdk8s-plus-33 workload.
+  mkdirSync(join(app, 'seed'));
+  for (const f of ['server-cert-chain.pem', 'server-key.pem', 'server-ca-cert.pem', 'server-ca-key.pem', 'client-ca-cert.pem', 'client-ca.crl']) copyFileSync(join(SEED, f), join(app, 'seed', f));
+  writeFileSync(join(app, 'consumer-main.ts'), CONSUMER_MAIN_TS);
+}, 420_000);
 
 afterAll(() => {
-  if (VERBOSE) process.stdout.write(`[consumer] ${work}\n`);
+  if (process.env.MTLS_CONSUMER_VERBOSE) process.stdout.write(`[consumer] ${work}\n[consumer] ${log.length} commands\n`);
   if (work && !process.env.MTLS_CONSUMER_KEEP) rmSync(work, { recursive: true, force: true });
 });
 
-test('the tarball holds the compiled library with its types, the CLI, README and docs, and nothing else', () => {
-  const paths = packed.files.map((f) => f.path).sort();
-  const allowed = /^(package\.json|README\.md|docs\/[\w.-]+\.md|build\/(lib|imports)\/[\w/.-]+\.(js|d\.ts))$/;
-  expect(paths.filter((p) => !allowed.test(p))).toEqual([]);
-  // Belt and braces, should `files` ever widen: no tests, fixtures, keys, PKI store, synth output or sources.
-  const forbidden = /^(test|bench|pki|dist|lib|imports|scripts|build\/(test|bench|main\.))|\/(fixtures|__snapshots__)\/|\.(pem|key|crt|crl|map|tgz)$|(?<!\.d)\.ts$/;
-  expect(paths.filter((p) => forbidden.test(p))).toEqual([]);
-  for (const p of ['build/lib/index.js', 'build/lib/index.d.ts', 'build/lib/cli/main.js', 'build/imports/k8s.js', 'build/imports/k8s.d.ts', 'README.md', 'docs/API.md']) {
-    expect(paths).toContain(p);
-  }
-  // Every module has its declarations next to it.
-  for (const js of paths.filter((p) => p.endsWith('.js'))) expect(paths).toContain(js.replace(/\.js$/, '.d.ts'));
-  // imports/k8s.js and its .d.ts (~1.9 MB unpacked) are most of it; anything far beyond means something leaked in.
-  expect(packed.size).toBeLessThan(600_000);
-  expect(packed.unpackedSize).toBeLessThan(4_000_000);
+describe('the tarball', () => {
+  test('holds the compiled library with its types, the CLI, the bundle\'s licenses, README, CHANGELOG, LICENSE and docs, and nothing else', () => {
+    const paths = packed.files.map((f) => f.path).sort();
+    const allowed = /^(package\.json|README\.md|CHANGELOG\.md|LICENSE|lib\/store\/README\.md|docs\/[\w.-]+\.md|build\/THIRD-PARTY-LICENSES\.md|build\/(lib|imports)\/[\w/.-]+\.(js|d\.ts))$/;
+    expect(paths.filter((p) => !allowed.test(p))).toEqual([]);
+    // Belt and braces, should `files` ever widen: no tests, fixtures, keys, PKI store, synth output or sources.
+    const forbidden = /^(test|bench|pki|dist|examples|imports|scripts|build\/(test|bench|main\.))|^lib\/(?!store\/README\.md$)|\/(fixtures|__snapshots__)\/|\.(pem|key|crt|crl|map|tgz)$|(?<!\.d)\.ts$/;
+    expect(paths.filter((p) => forbidden.test(p))).toEqual([]);
+    for (const p of ['build/lib/index.js', 'build/lib/index.d.ts', 'build/lib/cli/main.js', 'build/lib/pki/engine.js', 'build/imports/k8s.js', 'build/imports/k8s.d.ts', 'README.md', 'docs/API.md', 'LICENSE', 'CHANGELOG.md']) {
+      expect(paths).toContain(p);
+    }
+    // Every module has its declarations next to it, except the bundle: nothing imports its types, and its own
+    // declarations would name pkijs and asn1js, which the package does not depend on.
+    for (const js of paths.filter((p) => p.endsWith('.js') && p !== 'build/lib/pki/engine.js')) expect(paths).toContain(js.replace(/\.js$/, '.d.ts'));
+    expect(paths).not.toContain('build/lib/pki/engine.d.ts');
+    // imports/k8s.js with its .d.ts (~1.9 MB unpacked) and the pki bundle (~0.8 MB) are most of it.
+    expect(packed.size).toBeLessThan(650_000);
+    expect(packed.unpackedSize).toBeLessThan(4_000_000);
+  });
+
+  test('package.json: no runtime dependencies, the cdk8s peers, Apache-2.0 with its text, and where the project lives', () => {
+    const manifest = JSON.parse(readFileSync(join(app, 'node_modules', PKG.name, 'package.json'), 'utf8'));
+    expect(manifest.dependencies).toBeUndefined();
+    expect(Object.keys(manifest.peerDependencies).sort()).toEqual(['cdk8s', 'constructs']);
+    expect(manifest.license).toBe('Apache-2.0');
+    expect(readFileSync(join(app, 'node_modules', PKG.name, 'LICENSE'), 'utf8')).toMatch(/^\s+Apache License\n\s+Version 2\.0, January 2004\n[\s\S]*END OF TERMS AND CONDITIONS/);
+    expect(manifest.repository).toEqual({ type: 'git', url: 'git+https://github.com/cdk8s-mtls-ingress/cdk8s-mtls-ingress.git' });
+    expect(manifest.homepage).toBe('https://github.com/cdk8s-mtls-ingress/cdk8s-mtls-ingress#readme');
+    expect(manifest.bugs).toEqual({ url: 'https://github.com/cdk8s-mtls-ingress/cdk8s-mtls-ingress/issues' });
+  });
+
+  test('the bundle requires only node built-ins, and THIRD-PARTY-LICENSES.md carries the license of each package in it', () => {
+    const installed = join(app, 'node_modules', PKG.name, 'build');
+    const bundle = readFileSync(join(installed, 'lib', 'pki', 'engine.js'), 'utf8');
+    expect([...new Set([...bundle.matchAll(/\brequire\("([^"]+)"\)/g)].map((m) => m[1]))]).toEqual(['node:crypto']);
+    const named = [...bundle.matchAll(/^\/\/ (@?[\w./-]+) (\d+\.\d+\.\d+) \(([\w.-]+)\)$/gm)].map((m) => m[1]).sort();
+    expect(named).toEqual([...BUNDLED].sort());
+    const licenses = readFileSync(join(installed, 'THIRD-PARTY-LICENSES.md'), 'utf8');
+    for (const name of BUNDLED) {
+      const pkg = JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')) as { version: string; license: string };
+      expect(licenses).toContain(`- ${name} ${pkg.version} (${pkg.license})`);
+      expect(licenses).toContain(readFileSync(join(ROOT, 'node_modules', name, 'LICENSE'), 'utf8').trim());
+    }
+  });
+
+  test('no other module requires pkijs or asn1js: lib/pki/engine.ts is their one importer, and only it is bundled', () => {
+    const js = packed.files.map((f) => f.path).filter((p) => p.endsWith('.js') && p !== 'build/lib/pki/engine.js');
+    expect(js.filter((p) => /require\("(pkijs|asn1js)"\)/.test(readFileSync(join(app, 'node_modules', PKG.name, p), 'utf8')))).toEqual([]);
+  });
+
+  test('no declaration file of ours imports pkijs, asn1js or the bundle', () => {
+    const dts = packed.files.map((f) => f.path).filter((p) => p.endsWith('.d.ts'));
+    const offending = dts.filter((p) => /(from|import\()\s*['"](pkijs|asn1js|\.\/engine|\.\.\/pki\/engine)['"]/.test(readFileSync(join(app, 'node_modules', PKG.name, p), 'utf8')));
+    expect(offending).toEqual([]);
+  });
 });
 
-test('the installed package has the bin, and no dev files of ours', () => {
-  const installed = join(app, 'node_modules', PKG.name);
-  expect(existsSync(join(app, 'node_modules', '.bin', 'mtls-pki'))).toBe(true);
-  expect(readdirSync(installed).sort()).toEqual(['README.md', 'build', 'docs', 'package.json']);
-  expect(readdirSync(join(installed, 'build')).sort()).toEqual(['imports', 'lib']);
-  // One copy of cdk8s and constructs (peer dependencies), or the construct tree would mix two Construct classes.
-  expect(existsSync(join(installed, 'node_modules', 'cdk8s'))).toBe(false);
-  expect(existsSync(join(installed, 'node_modules', 'constructs'))).toBe(false);
+describe('installed into the cdk8s typescript-app template', () => {
+  test('the package has its bin and no dev files; nothing of pkijs is installed; one cdk8s and constructs', () => {
+    const installed = join(app, 'node_modules', PKG.name);
+    expect(existsSync(join(app, 'node_modules', '.bin', 'mtls-pki'))).toBe(true);
+    expect(readdirSync(installed).sort()).toEqual(['CHANGELOG.md', 'LICENSE', 'README.md', 'build', 'docs', 'lib', 'package.json']);
+    expect(readdirSync(join(installed, 'build')).sort()).toEqual(['THIRD-PARTY-LICENSES.md', 'imports', 'lib']);
+    for (const name of BUNDLED) expect([name, existsSync(join(app, 'node_modules', name))]).toEqual([name, false]);
+    // Peers: one copy, or the construct tree would mix two Construct classes.
+    expect(existsSync(join(installed, 'node_modules'))).toBe(false);
+  });
+
+  test('imports/k8s.ts generated offline for the app is the one this repository commits', () => {
+    expect(readFileSync(join(app, 'imports', 'k8s.ts'), 'utf8')).toBe(readFileSync(join(ROOT, 'imports', 'k8s.ts'), 'utf8'));
+  });
+
+  test('npm run compile: the template\'s tsc and tsconfig accept our declarations and the examples', () => {
+    ok(npm(['run', 'compile'], app), 'npm run compile');
+    for (const f of ['main.js', 'main.test.js', 'consumer-main.js']) expect([f, existsSync(join(app, f))]).toEqual([f, true]);
+  }, 180_000);
+
+  test('…and with module nodenext, which resolves our types through package.json "exports"', () => {
+    ok(run(join(app, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.json', '--noEmit', '--module', 'nodenext', '--moduleResolution', 'nodenext'], app), 'tsc --module nodenext');
+  }, 180_000);
+
+  test('npm run synth (cdk8s synth, ts-node): the files example writes the Namespace first and the Service the Ingress routes to', () => {
+    ok(npm(['run', 'synth', '--', '--no-check-upgrade'], app), 'npm run synth');
+    const objects = Yaml.load(join(app, 'dist', 'shop.k8s.yaml')) as Manifest[];
+    expect(objects.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([
+      'Namespace/shop', expect.stringMatching(/^Deployment\/shop-api-/), 'Service/api', 'Secret/api-mtls-server-tls', 'Secret/api-mtls-client-ca', 'Ingress/api-mtls',
+    ]);
+    const [, deployment, service, serverSecret, , ingress] = objects;
+    expect(Buffer.from(serverSecret.data!['tls.crt'], 'base64').toString()).toBe(readFileSync(join(EXAMPLES, 'certs', 'server-cert-chain.pem'), 'utf8'));
+    // The Ingress's backend is the Service, and the Service selects the Deployment's pods on the port it serves.
+    expect(ingress.spec.rules[0].http.paths[0].backend).toEqual({ service: { name: 'api', port: { number: 8080 } } });
+    expect(deployment.spec.template.metadata.labels).toMatchObject(service.spec.selector);
+    expect(service.spec.ports).toEqual([{ port: 8080 }]); // targetPort: the same number
+    expect(deployment.spec.template.spec.containers[0].ports).toEqual([expect.objectContaining({ containerPort: 8080 })]);
+    expect(ok(mtlsPki(['check', '--manifests', 'dist'], app), 'check --manifests').stdout).toContain('ok');
+  }, 180_000);
+
+  test('npm test (jest, ts-jest): the snapshot test passes, and passes again against the snapshot it wrote', () => {
+    const first = ok(npm(['test'], app), 'npm test');
+    expect(first.stderr).toMatch(/Tests: +1 passed, 1 total/);
+    expect(first.stderr).toMatch(/1 snapshot written/);
+    const snapshotFile = join(app, '__snapshots__', 'main.test.ts.snap');
+    const written = readFileSync(snapshotFile, 'utf8');
+    expect(written).toContain('"nginx.ingress.kubernetes.io/auth-tls-secret": "shop/api-mtls-client-ca"');
+    expect(written).toContain(`"ca.crl": "${Buffer.from(readFileSync(join(EXAMPLES, 'certs', 'client-ca.crl'))).toString('base64')}"`);
+    // --ci: a missing or different snapshot fails instead of being written.
+    const second = ok(npm(['test', '--', '--ci'], app), 'npm test -- --ci');
+    expect(second.stderr).toMatch(/Snapshots: +1 passed, 1 total/);
+    expect(readFileSync(snapshotFile, 'utf8')).toBe(written);
+  }, 240_000);
+
+  test('the PKI store example compiles, synthesizes, and a second synth changes nothing', () => {
+    copyFileSync(join(EXAMPLES, 'pki-store', 'main.ts'), join(app, 'main.ts'));
+    ok(npm(['run', 'compile'], app), 'npm run compile (pki-store)');
+    ok(npm(['run', 'synth', '--', '--no-check-upgrade'], app), 'npm run synth (pki-store)');
+    const manifest = readFileSync(join(app, 'dist', 'shop.k8s.yaml'), 'utf8');
+    const objects = Yaml.load(join(app, 'dist', 'shop.k8s.yaml')) as Manifest[];
+    expect(objects.map((o) => o.kind)).toEqual(['Namespace', 'Deployment', 'Service', 'Secret', 'Secret', 'Ingress']);
+    expect(Object.keys(objects[4].data!).sort()).toEqual(['ca.crl', 'ca.crt']);
+    expect(existsSync(join(app, 'pki', 'store.json'))).toBe(true);
+    ok(mtlsPki(['check', '--manifests', 'dist'], app), 'check --manifests');
+    ok(npm(['run', 'synth', '--', '--no-check-upgrade'], app), 'npm run synth (pki-store, again)');
+    expect(readFileSync(join(app, 'dist', 'shop.k8s.yaml'), 'utf8')).toBe(manifest);
+  }, 240_000);
+
+  test('the app differs from `cdk8s init`\'s only by our dependency in package.json, and the user\'s code', () => {
+    const userCode = new Set(['main.ts', 'main.test.ts', '__snapshots__/main.test.ts.snap']);
+    for (const [file, rendered] of template) {
+      if (userCode.has(file)) continue;
+      const now = readFileSync(join(app, file), 'utf8');
+      if (file !== 'package.json') {
+        expect([file, now]).toEqual([file, rendered]);
+        continue;
+      }
+      const expected = JSON.parse(rendered);
+      expected.dependencies[PKG.name] = expect.stringMatching(new RegExp(`^file:.*${packed.filename.replace(/\./g, '\\.')}$`));
+      expect(JSON.parse(now)).toEqual(expected);
+    }
+    // No configuration appeared beside the template's (a babel or jest config, an .npmrc, a tsconfig.*.json…).
+    const configLike = readdirSync(app).filter((f) => /^\.|\.(json|js|cjs|mjs|ya?ml)$/.test(f) && !/^(package-lock\.json|main(\.test)?\.js|consumer-main\.js)$/.test(f));
+    expect(configLike.sort()).toEqual([...template.keys()].filter((f) => !f.includes('/') && /^\.|\.(json|js|cjs|mjs|ya?ml)$/.test(f)).sort());
+  });
 });
 
-test("the consumer's own tsc compiles its main.ts against our .d.ts (cdk8s template tsconfig, no skipLibCheck)", () => {
-  ok(run(join(app, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.json'], app), 'tsc -p tsconfig.json');
-  expect(existsSync(join(app, 'main.js'))).toBe(true);
-}, 120_000);
-
-test('…and with module nodenext, which resolves the types through package.json "exports"', () => {
-  ok(run(join(app, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.nodenext.json'], app), 'tsc -p tsconfig.nodenext.json');
-}, 120_000);
-
-describe('synth with node', () => {
+describe('synth with node, beside a cdk8s-plus-33 workload, from the seed\'s openssl files', () => {
   let result: Run;
   beforeAll(() => {
-    if (!existsSync(join(app, 'main.js'))) ok(run(join(app, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.json'], app), 'tsc');
-    result = ok(node(['main.js'], app), 'node main.js');
+    result = ok(node(['consumer-main.js'], app), 'node consumer-main.js');
   }, 120_000);
 
-  test('MtlsIngress beside a cdk8s-plus-33 Deployment and Service: three objects of ours, in the namespace', () => {
-    const docs = Yaml.load(join(app, 'dist', 'shop.k8s.yaml')) as { kind: string; apiVersion: string; type?: string; metadata: { name: string; namespace?: string; annotations?: Record<string, string> }; data?: Record<string, string>; spec?: any }[];
+  test('three objects of ours in the chart\'s namespace, byte for byte the seed\'s PEM', () => {
+    const docs = Yaml.load(join(app, 'seed-dist', 'shop.k8s.yaml')) as Manifest[];
     expect(docs.map((d) => `${d.apiVersion}/${d.kind}`)).toEqual(['apps/v1/Deployment', 'v1/Service', 'v1/Secret', 'v1/Secret', 'networking.k8s.io/v1/Ingress']);
     for (const d of docs) expect(d.metadata.namespace).toBe('shop');
     const [, service, serverSecret, caSecret, ingress] = docs;
-
+    const seed = (f: string) => readFileSync(join(SEED, f), 'utf8');
     expect(serverSecret.type).toBe('kubernetes.io/tls');
     expect(serverSecret.metadata.name).toBe('mtls-server-tls');
-    expect(Buffer.from(serverSecret.data!['tls.crt'], 'base64').toString()).toBe(readFileSync(join(SEED, 'server-cert-chain.pem'), 'utf8'));
-    expect(Buffer.from(serverSecret.data!['tls.key'], 'base64').toString()).toBe(readFileSync(join(SEED, 'server-key.pem'), 'utf8'));
-
+    expect(Buffer.from(serverSecret.data!['tls.crt'], 'base64').toString()).toBe(seed('server-cert-chain.pem'));
+    expect(Buffer.from(serverSecret.data!['tls.key'], 'base64').toString()).toBe(seed('server-key.pem'));
     expect(caSecret.type).toBe('Opaque');
     expect(caSecret.metadata.name).toBe('mtls-client-ca');
     expect(caSecret.metadata.annotations).toEqual({ 'cdk8s-mtls-ingress/crl-next-update': '2124-01-01T00:00:00.000Z' });
-    expect(Buffer.from(caSecret.data!['ca.crt'], 'base64').toString()).toBe(readFileSync(join(SEED, 'client-ca-cert.pem'), 'utf8'));
-    expect(Buffer.from(caSecret.data!['ca.crl'], 'base64').toString()).toBe(readFileSync(join(SEED, 'client-ca.crl'), 'utf8'));
-
+    expect(Buffer.from(caSecret.data!['ca.crt'], 'base64').toString()).toBe(seed('client-ca-cert.pem'));
+    expect(Buffer.from(caSecret.data!['ca.crl'], 'base64').toString()).toBe(seed('client-ca.crl'));
     expect(ingress.metadata.name).toBe('mtls');
     expect(ingress.metadata.annotations).toEqual({
       'nginx.ingress.kubernetes.io/auth-tls-secret': 'shop/mtls-client-ca',
@@ -261,19 +251,12 @@ describe('synth with node', () => {
       host: SEED_HOST,
       http: { paths: [{ path: '/', pathType: 'ImplementationSpecific', backend: { service: { name: service.metadata.name, port: { number: 8080 } } } }] },
     }]);
-  });
-
-  test('the PKI store example of the README synthesizes too, and checkManifests finds nothing in the output', () => {
-    const docs = Yaml.load(join(app, 'dist', 'store.k8s.yaml')) as { kind: string; metadata: { name: string; namespace: string }; data?: Record<string, string> }[];
-    expect(docs.map((d) => `${d.kind} ${d.metadata.namespace}/${d.metadata.name}`)).toEqual(['Secret store/api-server-tls', 'Secret store/api-client-ca', 'Ingress store/api']);
-    expect(Object.keys(docs[1].data!).sort()).toEqual(['ca.crl', 'ca.crt']);
-    expect(existsSync(join(app, 'pki', 'store.json'))).toBe(true);
     expect(JSON.parse(result.stdout.trim().split('\n').pop()!)).toEqual({ construct: [], manifests: [] });
     expect(result.stderr).toBe('');
   });
 
   test('a failing check fails synth with its code and writes no manifest', () => {
-    const r = node(['main.js'], app, { OUTDIR: 'dist-bad', SERVER_CHAIN: 'certs/server-ca-cert.pem', SERVER_KEY: 'certs/server-ca-key.pem' });
+    const r = node(['consumer-main.js'], app, { OUTDIR: 'dist-bad', SERVER_CHAIN: 'seed/server-ca-cert.pem', SERVER_KEY: 'seed/server-ca-key.pem' });
     expect(r.status).toBe(1);
     expect(r.stderr).toContain('MTLS001 error serverTls.certificateChainPem');
     expect(existsSync(join(app, 'dist-bad')) ? readdirSync(join(app, 'dist-bad')) : []).toEqual([]);
@@ -281,7 +264,7 @@ describe('synth with node', () => {
 });
 
 describe('plain node', () => {
-  test('require() works without warnings (pkijs is ESM-only: node ^20.19 / >=22.12 load it through require)', () => {
+  test('require() works without warnings', () => {
     const r = ok(node(['-e', `const m = require('${PKG.name}'); console.log(typeof m.MtlsIngress, typeof m.MtlsMaterial.fromFiles, typeof m.PkiStore.open, typeof m.checkFiles, Object.keys(m.CHECKS).length > 30)`], app), 'require');
     expect(r.stdout.trim()).toBe('function function function function true');
     expect(r.stderr).toBe('');
@@ -309,6 +292,20 @@ describe('the mtls-pki bin', () => {
     expect(ok(mtlsPki(['--version'], app), 'mtls-pki --version').stdout.trim()).toBe(`mtls-pki ${PKG.version}`);
   });
 
+  test('without a project, as the README says: npx -p <package> and a global install', () => {
+    const empty = join(work, 'no-project');
+    mkdirSync(empty);
+    // The README's spelling, `npx -p cdk8s-mtls-ingress -- mtls-pki --help`, with the tarball for the package name.
+    const viaNpx = ok(run('npx', ['--yes', '--prefer-offline', '-p', tarball, '--', 'mtls-pki', '--help'], empty, { timeoutMs: 220_000 }), 'npx -p');
+    expect(viaNpx.stdout).toContain('Usage: mtls-pki <command>');
+    const prefix = join(work, 'global');
+    ok(npm(['install', '--global', '--prefix', prefix, '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', tarball], empty, 220_000), 'npm install -g');
+    expect(ok(run(join(prefix, 'bin', 'mtls-pki'), ['--version'], empty), 'global mtls-pki --version').stdout.trim()).toBe(`mtls-pki ${PKG.version}`);
+    const global = ok(run(join(prefix, 'bin', 'mtls-pki'), ['init', '--dir', 'pki'], empty), 'global mtls-pki init');
+    expect(global.stdout).toMatch(/server CA/i);
+    expect(existsSync(join(empty, 'pki', 'client-ca', 'key.pem'))).toBe(true);
+  }, 460_000);
+
   test('PKI round trip: init, server, client, revoke, crl; openssl says revoked for the revoked client only', () => {
     const dir = join(work, 'pki');
     ok(mtlsPki(['init', '--dir', dir], app), 'init');
@@ -332,8 +329,4 @@ describe('the mtls-pki bin', () => {
     const listing = JSON.parse(ok(mtlsPki(['list', '--json', '--dir', dir], app), 'list --json').stdout) as { certificates: { commonName: string; status: string }[] };
     expect(listing.certificates.map((c) => `${c.commonName} ${c.status}`).sort()).toEqual(['Alice revoked', 'Bob valid', 'mtls.example.com valid']);
   }, 120_000);
-});
-
-afterAll(() => {
-  if (VERBOSE) process.stdout.write(`[consumer] ${log.length} commands\n`);
 });
