@@ -188,7 +188,8 @@ export class F5NginxTarget implements ControllerTarget {
         path: String(firstRoute.path ?? '/').replace(/^=/, ''), pathType: String(firstRoute.path ?? '').startsWith('=') ? 'Exact' : 'Prefix',
       }),
       settings: { verifyClient: m.verifyClient ?? 'on', verifyDepth: m.verifyDepth ?? 1 },
-      clientCaSecretNamespace: ref.split('/')[0],
+      // the Secret is looked up in the Policy's namespace, wherever the route is: no cross-namespace reference here
+      clientCaSecretNamespace: undefined,
       serverTls: this.serverTlsOf(context, route, hosts),
     };
     if (isIngress) {

@@ -121,6 +121,15 @@ describe('check --manifests on hand-edited YAML of each target', () => {
     expect(found(noCaCrt)).toEqual([['MTLS082', 'error', 'Secret odcp/mtls-client-ca-secret', expect.stringMatching(/has no ca\.crt: F5 NGINX Ingress Controller then rejects the Policy and answers 500/)]]);
   });
 
+  test('an F5 Policy in another namespace, with its Secret there: read and checked, no cross-namespace finding', () => {
+    const dir = deployed(IngressController.f5Nginx(), (o) => {
+      for (const x of [o.find((y) => y.kind === 'Policy'), byName(o, 'mtls-client-ca-secret')]) x.metadata.namespace = 'shared';
+      annotations(o)['nginx.org/policies'] = 'shared/mtls-test-ingress-mtls';
+    });
+    expect(found(dir)).toEqual([]);
+    expect(checkManifests(dir, { now: new Date('2124-01-02T00:00:00Z') }).filter((f) => f.code === 'MTLS034').map((f) => f.field)).toEqual(['Secret shared/mtls-client-ca-secret ca.crl']);
+  });
+
   test('MTLS083: an F5 Policy with crlFileName, which silently replaces ca.crl', () => {
     const dir = deployed(IngressController.f5Nginx(), (o) => { o.find((x) => x.kind === 'Policy').spec.ingressMTLS.crlFileName = 'webapp.crl'; });
     expect(found(dir)).toEqual([['MTLS083', 'warning', 'Policy odcp/mtls-test-ingress-mtls spec.ingressMTLS.crlFileName', expect.stringMatching(/\/etc\/nginx\/secrets\/webapp\.crl.*ignore ca\.crl in the Secret/)]]);
