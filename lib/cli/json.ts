@@ -1,6 +1,6 @@
 import type { Finding } from '../checks';
 import { CHECKS } from '../checks/finding';
-import type { CrlStatus, RevocationRecord, StoreListing } from '../store';
+import type { AuditEntry, CrlStatus, RevocationRecord, StoreListing } from '../store';
 
 // The JSON that `list --json`, `check --json` and `crl --json` print: documented in docs/CLI.md and built
 // field by field here, so that a field added inside the store does not silently change what scripts read.
@@ -48,7 +48,11 @@ export function checkJson(target: 'store' | 'files' | 'manifests', findings: rea
   };
 }
 
-export function crlJson(statuses: readonly CrlStatus[], pruned: readonly RevocationRecord[], out: string | undefined) {
+export function crlJson(statuses: readonly CrlStatus[], pruned: readonly RevocationRecord[], out: string | undefined,
+  recovered: { forgotten: readonly AuditEntry[]; adopted: readonly AuditEntry[] } = { forgotten: [], adopted: [] }) {
+  const audited = (a: AuditEntry) => ({
+    issuer: a.issuer, serialHex: a.serialHex, commonName: a.commonName ?? null, revokedAt: a.revokedAt, reason: a.reason ?? null, crlNumber: a.crlNumber, note: a.note ?? null,
+  });
   return {
     format: 'mtls-pki-crl',
     version: JSON_VERSION,
@@ -57,6 +61,8 @@ export function crlJson(statuses: readonly CrlStatus[], pruned: readonly Revocat
       entries: s.entries, changed: s.changed, reason: s.reason ?? null,
     })),
     pruned: pruned.map((r) => ({ issuer: r.issuer, serialHex: r.serialHex, commonName: r.commonName ?? null, revokedAt: r.revokedAt, reason: r.reason ?? null })),
+    adopted: recovered.adopted.map(audited),
+    forgotten: recovered.forgotten.map(audited),
     out: out ?? null,
   };
 }

@@ -45,6 +45,8 @@ interface CommonOptions {
   readonly validityDays?: number;
   /** The start of validity. @default now, minus five minutes of allowance for clock skew */
   readonly notBefore?: Date;
+  /** The end of validity, instead of notBefore + validityDays (e.g. clamped to the issuer's notAfter). */
+  readonly notAfter?: Date;
   /** Reuse this key instead of generating one (for re-issuing). */
   readonly keyPair?: KeyPair;
 }
@@ -86,7 +88,10 @@ function validity(options: CommonOptions, defaultDays: number): { notBefore: Dat
     throw new UserInputError('validityDays', `${days} is not a whole number of days between 1 and 36525.`);
   }
   const notBefore = options.notBefore ?? new Date(Math.floor((Date.now() - 5 * 60_000) / 1000) * 1000);
-  return { notBefore, notAfter: new Date(notBefore.getTime() + days * DAY_MS) };
+  if (options.notAfter && !(options.notAfter.getTime() > notBefore.getTime())) {
+    throw new UserInputError('notAfter', `${options.notAfter.toISOString()} is not after notBefore (${notBefore.toISOString()}).`);
+  }
+  return { notBefore, notAfter: options.notAfter ?? new Date(notBefore.getTime() + days * DAY_MS) };
 }
 
 function extension(extnID: string, critical: boolean, value: { toSchema(): asn1js.AsnType } | asn1js.AsnType): pkijs.Extension {

@@ -74,11 +74,12 @@ function injectFault(): void {
 
 /**
  * Writes `data` to `path` atomically with `mode`. Returns false, without touching the file, when it already
- * holds exactly these bytes (so unchanged files keep their bytes and their mtime).
+ * holds exactly these bytes (so unchanged files keep their bytes and their mtime). `readExisting` reads the
+ * current bytes for that comparison (the store passes one that refuses links).
  */
-export function writeFileAtomic(path: string, data: string | Uint8Array, mode: number): boolean {
+export function writeFileAtomic(path: string, data: string | Uint8Array, mode: number, readExisting = readFileIfExists): boolean {
   const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : Buffer.from(data);
-  const existing = readFileIfExists(path);
+  const existing = readExisting(path);
   if (existing && existing.equals(bytes)) return false;
   const dir = dirname(path);
   const temp = join(dir, `.${basename(path)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
@@ -132,11 +133,4 @@ export function removeStaleTempFiles(dir: string, isAlive: (pid: number) => bool
     const m = /^\..+\.tmp-(\d+)-[0-9a-f]{8}$/.exec(name);
     if (m && !isAlive(Number(m[1]))) fs.rmSync(join(dir, name), { force: true });
   }
-}
-
-/** writeFileAtomic for a path relative to the store, creating its directory (0700) when missing. */
-export function writeInStore(storeDir: string, relative: string, data: string | Uint8Array, mode: number): boolean {
-  const path = join(storeDir, relative);
-  ensureDir(dirname(path));
-  return writeFileAtomic(path, data, mode);
 }

@@ -1,13 +1,21 @@
-import { buildCrl, CertificateAuthority, CertificateFacts, CrlFacts, inspectCertificate, isCrlSignedBy, readCrls, RevokedEntry, UserInputError } from '../pki';
-import { PUBLIC_FILE_MODE, readFileIfExists, writeInStore } from './atomic-write';
-import { absolute, CaId, layout } from './layout';
-import { RevocationRecord, StoreState } from './state';
+import { join } from 'node:path';
+import { buildCrl, CertificateAuthority, CertificateFacts, CrlFacts, isCrlSignedBy, readCrls, RevokedEntry, UserInputError } from '../pki';
+import { PUBLIC_FILE_MODE } from './atomic-write';
+import { readCaCertificate } from './ca-files';
+import { CA_IDS, CaId, layout } from './layout';
+import { AuditEntry, RevocationRecord, StoreState } from './state';
+import { readInStore, writeInStore } from './store-files';
 
 // CRL freshness: a CA's CRL file is replaced only when its revoked set changed, when its remaining validity
 // fell below the refresh threshold, or when forced. Then the CRL number goes up by one (never reused, even
 // when the file was lost: store.json keeps the high-water mark) and nextUpdate never goes backwards. The
 // current CRL is read back from its file, so the file is the truth about what was published; the decision
 // needs no other state, and a process killed between writing the CRL and store.json loses nothing.
+//
+// Revocation is monotonic: before anything is published, every CA's published CRL (its file in the store,
+// signed by the CA) is compared with store.json. A serial the CRL lists and store.json lacks, without an audit
+// entry saying it was pruned or forgotten while that CRL was the published one, stops the run before anything
+// is written: a store.json restored from an older backup must never quietly un-revoke a certificate.
 
 const DAY_MS = 86_400_000;
 
@@ -25,11 +33,18 @@ export interface CrlStatus {
 
 export interface CrlContext {
   readonly dir: string;
+  /** The store directory as the user gave it, for the commands that messages suggest. */
+  readonly displayDir: string;
   readonly state: StoreState;
   readonly now: Date;
   readonly loadCa: (ca: CaId) => Promise<CertificateAuthority>;
   readonly warn: (message: string) => void;
+  /** Each CA's published CRL as read in this run (read once: the guard and the freshness decision share it). */
+  readonly published: Map<CaId, PublishedCrl>;
 }
+
+/** What reading the published CRLs needs (listing uses it without a lock or a CA key). */
+export type PublishedView = Pick<CrlContext, 'dir' | 'state' | 'published'>;
 
 /** The CAs that publish a CRL: every CA of the client chain, and the server CA once it has revoked anything. */
 export function crlIssuers(state: StoreState): CaId[] {
@@ -40,7 +55,8 @@ export function crlIssuers(state: StoreState): CaId[] {
   return ids;
 }
 
-const seconds = (d: Date) => new Date(Math.floor(d.getTime() / 1000) * 1000);
+/** `d` without its milliseconds: CRL times have whole seconds. */
+export const seconds = (d: Date) => new Date(Math.floor(d.getTime() / 1000) * 1000);
 const entryKey = (e: RevokedEntry) => `${e.serialHex}|${seconds(e.revokedAt).toISOString()}|${e.reason && e.reason !== 'unspecified' ? e.reason : ''}`;
 
 export function entriesOf(state: StoreState, ca: CaId): RevokedEntry[] {
@@ -50,9 +66,15 @@ export function entriesOf(state: StoreState, ca: CaId): RevokedEntry[] {
     .sort((a, b) => a.revokedAt.getTime() - b.revokedAt.getTime() || a.serialHex.localeCompare(b.serialHex));
 }
 
+export interface PublishedCrl {
+  readonly facts?: CrlFacts;
+  /** The file exists but is not a CRL signed by the CA (it is replaced, with a warning, on the next publication). */
+  readonly damaged: boolean;
+}
+
 /** The CRL in the CA's file, if it is readable, signed by the CA and names it as issuer. */
-export function readCurrentCrl(dir: string, ca: CertificateFacts, caId: CaId): { facts?: CrlFacts; damaged: boolean } {
-  const bytes = readFileIfExists(absolute(dir, layout.crl(caId)));
+export function readCurrentCrl(dir: string, ca: CertificateFacts, caId: CaId): PublishedCrl {
+  const bytes = readInStore(dir, layout.crl(caId));
   if (!bytes) return { damaged: false };
   try {
     const [facts] = readCrls(bytes.toString('utf8'), layout.crl(caId));
@@ -63,11 +85,69 @@ export function readCurrentCrl(dir: string, ca: CertificateFacts, caId: CaId): {
   }
 }
 
-function caCertificateFacts(dir: string, caId: CaId): CertificateFacts {
-  const path = layout.caCert(caId);
-  const pem = readFileIfExists(absolute(dir, path));
-  if (!pem) throw new UserInputError(path, `is missing from the store in "${dir}"; restore it from a backup (store.json still names this CA).`);
-  return inspectCertificate(pem.toString('utf8'), path);
+/** CA `caId`'s published CRL, read (and checked against the CA store.json pins) once per run. */
+export function publishedCrl(ctx: PublishedView, caId: CaId): PublishedCrl {
+  let crl = ctx.published.get(caId);
+  if (!crl) {
+    crl = readCurrentCrl(ctx.dir, readCaCertificate(ctx.dir, ctx.state, caId).facts, caId);
+    ctx.published.set(caId, crl);
+  }
+  return crl;
+}
+
+/** The date a revoked certificate expires: from its revocation record, else its certificate record. */
+export function expiryOf(state: StoreState, issuer: CaId, serialHex: string, recorded?: string): number {
+  return Date.parse(recorded ?? state.certificates.find((c) => c.issuer === issuer && c.serialHex === serialHex)?.notAfter ?? '');
+}
+
+/**
+ * The entries of CA `caId`'s published CRL that store.json has no revocation for, and no audit entry drops
+ * (pruned or forgotten while that CRL, or a later one, was published): what a new CRL would un-revoke.
+ */
+export function lostRevocations(ctx: PublishedView, caId: CaId): RevokedEntry[] {
+  const { facts } = publishedCrl(ctx, caId);
+  if (!facts) return [];
+  const number = facts.crlNumber ?? 0n;
+  const kept = new Set(ctx.state.revocations.filter((r) => r.issuer === caId).map((r) => r.serialHex));
+  const dropped = new Set((ctx.state.audit ?? [])
+    .filter((a) => a.issuer === caId && a.action !== 'adopted-from-crl' && BigInt(a.crlNumber) >= number)
+    .map((a) => a.serialHex));
+  return facts.entries.filter((e) => !kept.has(e.serialHex) && !dropped.has(e.serialHex));
+}
+
+/** Every CA of the store with the revocations its published CRL lists and store.json lost. */
+export function allLostRevocations(ctx: PublishedView): { ca: CaId; crl: CrlFacts; entries: RevokedEntry[] }[] {
+  return CA_IDS.filter((id) => ctx.state.cas[id])
+    .map((ca) => ({ ca, crl: publishedCrl(ctx, ca).facts!, entries: lostRevocations(ctx, ca) }))
+    .filter((l) => l.entries.length > 0);
+}
+
+const minute = (d: Date) => `${d.toISOString().slice(0, 16).replace('T', ' ')}Z`;
+
+/** The monotonic guard: refuses, before anything is written, a run that would publish a CRL without a lost revocation. */
+export function refuseLostRevocations(ctx: CrlContext): void {
+  const lost = allLostRevocations(ctx);
+  if (lost.length === 0) return;
+  const described = lost.flatMap(({ ca, entries }) => entries.map((e) => {
+    const cert = ctx.state.certificates.find((c) => c.issuer === ca && c.serialHex === e.serialHex);
+    return `serial ${e.serialHex} (${cert ? `"${cert.commonName}", ` : ''}${ca}, revoked ${minute(e.revokedAt)}${e.reason && e.reason !== 'unspecified' ? `, ${e.reason}` : ''})`;
+  }));
+  const crls = lost.map(({ ca, crl }) => `${join(ctx.displayDir, layout.crl(ca))} (CRL #${crl.crlNumber ?? '?'})`).join(' and ');
+  const dir = ctx.displayDir === 'pki' ? '' : ` --dir ${ctx.displayDir}`;
+  const one = described.length === 1;
+  throw new UserInputError(crls, `lists ${one ? 'a revocation' : `${described.length} revocations`} that store.json does not have: ${described.join('; ')}. `
+    + `Publishing a new CRL now would un-revoke ${one ? 'it, and nginx would accept that certificate' : 'them, and nginx would accept those certificates'} again. Was store.json restored from an older backup? `
+    + `To keep the revocations (what a restore needs): mtls-pki crl${dir} --adopt-published. To un-revoke a certificate on purpose: mtls-pki crl${dir} --forget ${lost[0].entries[0].serialHex} --why "…" (recorded in store.json). Nothing was written.`);
+}
+
+/** Appends to store.json's audit what happened to revocation `r` while `crl` was the published CRL. */
+export function recordAudit(ctx: CrlContext, action: AuditEntry['action'], r: RevocationRecord, crl: CrlFacts, note?: string): AuditEntry {
+  const entry: AuditEntry = {
+    at: seconds(ctx.now).toISOString(), action, issuer: r.issuer, serialHex: r.serialHex, ...(r.commonName ? { commonName: r.commonName } : {}),
+    revokedAt: r.revokedAt, ...(r.reason ? { reason: r.reason } : {}), crlNumber: String(crl.crlNumber ?? 0n), ...(note ? { note } : {}),
+  };
+  (ctx.state.audit ??= []).push(entry);
+  return entry;
 }
 
 function maxBigint(...values: (bigint | undefined)[]): bigint {
@@ -83,8 +163,7 @@ async function maintainOne(ctx: CrlContext, caId: CaId, force: boolean): Promise
   const file = layout.crl(caId);
   // Only the CA certificate is needed to judge the current CRL; the key is imported only to sign a new one,
   // which keeps a warm synth (nothing to sign) from paying for a WebCrypto key import per CA.
-  const caFacts = caCertificateFacts(ctx.dir, caId);
-  const current = readCurrentCrl(ctx.dir, caFacts, caId);
+  const current = publishedCrl(ctx, caId);
   const wanted = entriesOf(state, caId);
   const record = state.crls[caId];
 
@@ -98,7 +177,7 @@ async function maintainOne(ctx: CrlContext, caId: CaId, force: boolean): Promise
   if (!reason && current.facts) {
     return { ca: caId, file, number: current.facts.crlNumber ?? 0n, thisUpdate: current.facts.thisUpdate, nextUpdate: current.facts.nextUpdate!, entries: current.facts.entries.length, changed: false };
   }
-  if (current.damaged) ctx.warn(`${file} was not a CRL signed by ${caFacts.subject}; replacing it.`);
+  if (current.damaged) ctx.warn(`${file} was not a CRL signed by ${state.cas[caId]!.subject}; replacing it.`);
   const ca = await ctx.loadCa(caId);
 
   const number = maxBigint(record ? BigInt(record.number) : undefined, current.facts?.crlNumber) + 1n;
@@ -110,27 +189,44 @@ async function maintainOne(ctx: CrlContext, caId: CaId, force: boolean): Promise
   );
   const built = await buildCrl({ issuer: ca, entries: wanted, crlNumber: number, thisUpdate, nextUpdate });
   writeInStore(ctx.dir, file, built.pem, PUBLIC_FILE_MODE);
+  ctx.published.delete(caId);
 
   state.crls[caId] = { number: number.toString(), nextUpdate: nextUpdate.toISOString() };
-  state.revocations = state.revocations.map((r): RevocationRecord => (r.issuer === caId && !r.listedAfterExpiryOnCrl && r.notAfter && Date.parse(r.notAfter) < thisUpdate.getTime()
-    ? { ...r, listedAfterExpiryOnCrl: number.toString() }
-    : r));
   return { ca: caId, file, number, thisUpdate, nextUpdate, entries: wanted.length, changed: true, reason };
 }
 
-/** Brings every issuer's CRL up to date (see the file comment). Mutates `ctx.state`; the caller saves it. */
+/**
+ * Brings every issuer's CRL up to date (see the file comment), after the monotonic guard has checked every
+ * CA, so that a refusal writes nothing. Mutates `ctx.state`; the caller saves it.
+ */
 export async function maintainCrls(ctx: CrlContext, force = false): Promise<CrlStatus[]> {
+  refuseLostRevocations(ctx);
   const out: CrlStatus[] = [];
   for (const ca of crlIssuers(ctx.state)) out.push(await maintainOne(ctx, ca, force));
   return out;
 }
 
 /**
- * Removes revocations that RFC 5280 §3.3 lets go: the certificate has expired and the entry appeared on a
- * CRL issued after that. Only ever called explicitly (`mtls-pki crl --prune`, `PkiStore.prune()`).
+ * Removes revocations that RFC 5280 §3.3 lets go: the certificate has expired and the entry appeared on a CRL
+ * issued after that. Both are judged at this run's time against the CRL as published (its thisUpdate after the
+ * expiry, and not in the future), never from a flag an earlier run recorded: a run whose clock ran years ahead
+ * must not make a valid certificate prunable. Each pruned entry gets an audit entry, which is what lets the
+ * next CRL leave it out. Only ever called explicitly (`mtls-pki crl --prune-expired`, `PkiStore.prune()`).
  */
-export function pruneRevocations(state: StoreState): RevocationRecord[] {
-  const pruned = state.revocations.filter((r) => r.listedAfterExpiryOnCrl !== undefined);
-  state.revocations = state.revocations.filter((r) => r.listedAfterExpiryOnCrl === undefined);
+export function pruneRevocations(ctx: CrlContext): RevocationRecord[] {
+  const { state, now } = ctx;
+  const pruned: RevocationRecord[] = [];
+  for (const ca of crlIssuers(state)) {
+    const crl = publishedCrl(ctx, ca).facts;
+    if (!crl || crl.thisUpdate.getTime() > now.getTime()) continue;
+    const listed = new Set(crl.entries.map((e) => e.serialHex));
+    for (const r of state.revocations.filter((x) => x.issuer === ca && listed.has(x.serialHex))) {
+      const expiry = expiryOf(state, ca, r.serialHex, r.notAfter);
+      if (!(expiry < now.getTime() && expiry < crl.thisUpdate.getTime())) continue;
+      pruned.push(r);
+      recordAudit(ctx, 'pruned-expired', r, crl);
+    }
+  }
+  state.revocations = state.revocations.filter((r) => !pruned.includes(r));
   return pruned;
 }

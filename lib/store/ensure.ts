@@ -1,5 +1,5 @@
 import { DEFAULT_KEY_ALGORITHM, inferSubjectAltName, KeyAlgorithm, parseKeyAlgorithm, RevocationReason, UserInputError, validateCommonName } from '../pki';
-import { ensureCa, issueClient, IssueContext, issueServer, sanText } from './issue';
+import { ensureCa, issueClient, IssueContext, issueServer, refuseForeignCaFiles, sanText } from './issue';
 import { currentServer } from './material';
 import { recordRevocation, resolveTargets, revocationOf } from './revoke';
 import { CertificateRecord, StoreSettings, StoreState } from './state';
@@ -104,10 +104,12 @@ export async function applySpec(ctx: IssueContext, spec: PkiSpec): Promise<void>
   state.settings = settingsFor(state, spec);
   const keyDefault = state.settings.keyAlgorithm ?? DEFAULT_KEY_ALGORITHM;
 
+  // CA files the store did not write are refused before anything is created, so the refusal writes nothing.
+  const intermediate = spec.clientCa?.intermediate;
+  for (const id of ['server-ca', 'client-ca', ...(intermediate ? ['client-intermediate-ca'] as const : [])] as const) refuseForeignCaFiles(ctx, id);
   prefetchKeys(ctx, spec, keyDefault);
   await ensureCa(ctx, 'server-ca', { commonName: spec.serverCa?.commonName ?? DEFAULT_SERVER_CA_CN, explicit: !!spec.serverCa, keyAlgorithm: spec.serverCa?.keyAlgorithm ?? keyDefault, field: 'serverCa.commonName' });
   await ensureCa(ctx, 'client-ca', { commonName: spec.clientCa?.commonName ?? DEFAULT_CLIENT_CA_CN, explicit: !!spec.clientCa, keyAlgorithm: spec.clientCa?.keyAlgorithm ?? keyDefault, field: 'clientCa.commonName' });
-  const intermediate = spec.clientCa?.intermediate;
   if (intermediate) {
     await ensureCa(ctx, 'client-intermediate-ca', { commonName: intermediate.commonName, explicit: true, keyAlgorithm: spec.clientCa?.keyAlgorithm ?? keyDefault, issuer: 'client-ca', field: 'clientCa.intermediate.commonName' });
   }
@@ -142,12 +144,17 @@ export async function ensureServer(ctx: IssueContext, name: string, names: reado
   return { record: await issueServer(ctx, name, names, wish), created: true };
 }
 
-/** The current server certificate `name` when it has exactly these SANs, is not revoked and has 30+ days left. */
+/**
+ * The current server certificate `name` when it has exactly these SANs, is not revoked and has 30+ days left,
+ * or (while it has not expired) already ends with its CA: a new one would be clamped to the same date.
+ */
 function reusableServer(state: StoreState, now: Date, name: string, names: readonly string[]): CertificateRecord | undefined {
   const wanted = names.map((n, i) => sanText(inferSubjectAltName(n, `names[${i}]`)));
   const current = currentServer(state, name);
+  const notAfter = current ? Date.parse(current.notAfter) : NaN;
+  const caNotAfter = Date.parse(current ? state.cas[current.issuer]?.notAfter ?? '' : '');
   const fresh = current && !revocationOf(state, current.issuer, current.serialHex)
-    && Date.parse(current.notAfter) - now.getTime() > SERVER_RENEW_BEFORE_DAYS * DAY_MS;
+    && (notAfter - now.getTime() > SERVER_RENEW_BEFORE_DAYS * DAY_MS || (notAfter > now.getTime() && notAfter >= caNotAfter));
   return current && fresh && sameSet(current.subjectAltNames, wanted) ? current : undefined;
 }
 

@@ -9,6 +9,7 @@ export type { CrlStatus } from './crls';
 export type { RevokeTarget } from './revoke';
 export type { ImportOpensslOptions, ImportResult } from './import-openssl';
 export { DEFAULT_CRL_VALIDITY_DAYS, DEFAULT_CRL_REFRESH_BEFORE_DAYS } from './state';
-export type { RevocationRecord, CertificateRecord, CaRecord, StoreSettings } from './state';
+export type { RevocationRecord, CertificateRecord, CaRecord, StoreSettings, AuditEntry, PendingCa } from './state';
+export type { RecoveryOptions, RecoveryResult } from './lost-revocations';
 export type { CaId } from './layout';
 export type { LockOptions } from './lock';

@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { UserInputError } from '../pki';
 import { fsError, SECRET_FILE_MODE, writeAll } from './atomic-write';
+import { refuseLinks } from './store-files';
 
 // One lock per store: `<dir>/.lock`, created with O_EXCL (exactly one creator wins, also across processes),
 // holding the owner's pid, host and start time. A lock whose pid is dead on this host is stale (its owner was
@@ -41,7 +42,13 @@ export function isPidAlive(pid: number): boolean {
 function readOwner(path: string): { owner?: LockOwner; text?: string } {
   let text: string;
   try {
-    text = fs.readFileSync(path, 'utf8');
+    // Never through a link (acquireLock refuses one; this closes the gap to a link swapped in since).
+    const fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
+    try {
+      text = fs.readFileSync(fd, 'utf8');
+    } finally {
+      fs.closeSync(fd);
+    }
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return {};
     throw fsError(path, e, 'read the lock file');
@@ -126,6 +133,7 @@ export async function acquireLock(dir: string, options: LockOptions = {}): Promi
   const timeoutMs = options.timeoutMs ?? defaultTimeout();
   const pollMs = options.pollMs ?? 50;
   const deadline = Date.now() + timeoutMs;
+  refuseLinks(dir, LOCK_FILE);
   for (;;) {
     if (tryCreate(path)) {
       let released = false;

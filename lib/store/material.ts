@@ -1,8 +1,10 @@
+import { join } from 'node:path';
 import { UserInputError } from '../pki';
-import { readFileIfExists } from './atomic-write';
-import { absolute, CaId, layout } from './layout';
+import { readCaCertificate } from './ca-files';
+import { CaId, layout } from './layout';
 import { revocationOf } from './revoke';
 import { CertificateRecord, StoreState } from './state';
+import { readInStore } from './store-files';
 
 // What the construct and the example app take out of the store: PEM strings, read from the store's files.
 
@@ -43,8 +45,8 @@ export function clientChain(state: StoreState): CaId[] {
 }
 
 function read(dir: string, relative: string): string {
-  const bytes = readFileIfExists(absolute(dir, relative));
-  if (!bytes) throw new UserInputError(absolute(dir, relative), 'is missing, but store.json lists it. Restore it from a backup, or re-issue the certificate.');
+  const bytes = readInStore(dir, relative);
+  if (!bytes) throw new UserInputError(join(dir, relative), 'is missing, but store.json lists it. Restore it from a backup, or re-issue the certificate.');
   return bytes.toString('utf8');
 }
 
@@ -52,8 +54,8 @@ export function trustBundle(dir: string, state: StoreState): ClientTrust | undef
   const chain = clientChain(state);
   if (chain.length === 0) return undefined;
   return {
-    clientCaPem: chain.map((id) => read(dir, layout.caCert(id))).join(''),
-    crlPem: chain.map((id) => readFileIfExists(absolute(dir, layout.crl(id)))?.toString('utf8') ?? '').join(''),
+    clientCaPem: chain.map((id) => readCaCertificate(dir, state, id).pem).join(''),
+    crlPem: chain.map((id) => readInStore(dir, layout.crl(id))?.toString('utf8') ?? '').join(''),
   };
 }
 
@@ -69,7 +71,7 @@ export function materialOf(dir: string, state: StoreState, now: Date): PkiMateri
   return {
     get serverCaPem() {
       if (!state.cas['server-ca']) throw new UserInputError('serverCa', 'the store has no server CA; add serverCa to the spec or run `mtls-pki init`.');
-      return read(dir, layout.caCert('server-ca'));
+      return readCaCertificate(dir, state, 'server-ca').pem;
     },
     serverTls(name) {
       const cert = currentServer(state, name);

@@ -1,20 +1,23 @@
 import * as fs from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
-  CertificateAuthority, DEFAULT_KEY_ALGORITHM, inferSubjectAltName, KeyAlgorithm, loadCertificateAuthority, RevocationReason, UserInputError,
+  CertificateAuthority, DEFAULT_KEY_ALGORITHM, inferSubjectAltName, KeyAlgorithm, RevocationReason, UserInputError,
 } from '../pki';
-import { DIR_MODE, ensureDir, fsError, PUBLIC_FILE_MODE, readFileIfExists, removeStaleTempFiles, writeInStore } from './atomic-write';
-import { CrlStatus, maintainCrls, pruneRevocations } from './crls';
+import { DIR_MODE, ensureDir, fsError, PUBLIC_FILE_MODE, removeStaleTempFiles } from './atomic-write';
+import { loadStoreCa, readCaCertificate } from './ca-files';
+import { CrlStatus, maintainCrls, pruneRevocations, refuseLostRevocations } from './crls';
 import { applySpec, ensureServer, isUsable, PkiSpec, validateSpec } from './ensure';
 import { ImportOpensslOptions, ImportResult, importOpensslInto, loadImportedCa, readIndex } from './import-openssl';
 import { issueClient, IssueContext, sanText } from './issue';
 import { KeyPool } from './key-pool';
-import { absolute, CA_IDS, CaId, layout, STATE_FILE } from './layout';
+import { CA_IDS, CaId, layout, STATE_FILE } from './layout';
 import { listingOf, StoreListing } from './listing';
 import { isPidAlive, LockOptions, withLock } from './lock';
+import { RecoveryOptions, RecoveryResult, recoverLostRevocations } from './lost-revocations';
 import { materialOf, PkiMaterial, trustBundle } from './material';
-import { recordRevocation, resolveTargets, RevokeTarget } from './revoke';
+import { normalizeSerial, recordRevocation, resolveTargets, RevokeTarget } from './revoke';
 import { CertificateRecord, emptyState, readState, RevocationRecord, StoreState, writeState } from './state';
+import { refuseLinks, refuseLinksInLayout, writeInStore } from './store-files';
 
 export interface OpenOptions {
   /** Create the store on first write when the directory has none. @default true (the CLI passes false except for init) */
@@ -42,6 +45,7 @@ export class PkiStore {
   /** Opens (without writing anything) the store in `dir`; see OpenOptions.create. */
   static async open(dir = 'pki', options: OpenOptions = {}): Promise<PkiStore> {
     const path = resolve(dir);
+    refuseLinks(path);
     const stat = statOrUndefined(path);
     const create = options.create ?? true;
     if (stat && !stat.isDirectory()) {
@@ -58,6 +62,7 @@ export class PkiStore {
         const foreign = fs.readdirSync(path).filter((n) => !n.startsWith('.') && !own.has(n));
         if (foreign.length) throw new UserInputError(dir, `is not empty (${foreign.slice(0, 3).join(', ')}${foreign.length > 3 ? ', …' : ''}) and not a PKI store; give --dir a new or empty directory, or adopt an openssl CA with \`mtls-pki import-openssl\`.`);
       } else {
+        refuseLinksInLayout(path);
         store.checkPermissions(state);
       }
     }
@@ -88,24 +93,41 @@ export class PkiStore {
       ...state.certificates.flatMap((c) => (c.files?.key ? [c.files.key] : [])),
     ];
     for (const key of keys) {
-      const mode = wide(absolute(this.dir, key), 0o600);
+      try {
+        refuseLinks(this.dir, key);
+      } catch (e) {
+        this.warn((e as Error).message);
+        continue;
+      }
+      const mode = wide(join(this.dir, key), 0o600);
       if (mode) this.warn(`${join(this.displayDir, key)} is a private key with mode ${mode}; make it 0600: chmod 600 ${join(this.displayDir, key)}`);
     }
   }
 
-  /** Runs `fn` under the lock on freshly read state; saves state, CRLs and the trust bundle afterwards. */
-  private async mutate<T>(now: Date, fn: (ctx: IssueContext & { commit(): void }) => Promise<T>): Promise<T> {
+  /**
+   * Runs `fn` under the lock on freshly read state; saves state, CRLs and the trust bundle afterwards. For an
+   * operation that `publishes` CRLs, the monotonic guard (crls.ts) runs first, so its refusal writes nothing.
+   */
+  private async mutate<T>(now: Date, publishes: boolean, fn: (ctx: IssueContext) => Promise<T>): Promise<T> {
+    refuseLinks(this.dir);
     if (!statOrUndefined(this.dir)) ensureDir(this.dir);
     return withLock(this.dir, this.options.lock ?? {}, async () => {
+      refuseLinksInLayout(this.dir);
       for (const sub of ['', ...layout.dirs]) removeStaleTempFiles(join(this.dir, sub), isPidAlive);
       const state = readState(this.dir) ?? (this.create ? emptyState() : undefined);
       if (!state) throw new UserInputError(this.displayDir, 'holds no store.json (was it moved?); run `mtls-pki init` first.');
+      // Every CA file is checked against store.json's pins before anything is written.
+      for (const id of CA_IDS) if (state.cas[id]) readCaCertificate(this.dir, state, id);
       const cache = new Map<CaId, Promise<CertificateAuthority>>();
       const loadCa = (id: CaId) => {
-        if (!cache.has(id)) cache.set(id, this.loadCa(state, id));
+        if (!cache.has(id)) cache.set(id, loadStoreCa(this.dir, state, id));
         return cache.get(id)!;
       };
-      const ctx = { dir: this.dir, state, now, loadCa, warn: (m: string) => this.warn(m), progress: this.options.progress, keys: new KeyPool(), commit: () => void writeState(this.dir, state) };
+      const ctx: IssueContext = {
+        dir: this.dir, displayDir: this.displayDir, state, now, loadCa, warn: (m: string) => this.warn(m), progress: this.options.progress,
+        keys: new KeyPool(), published: new Map(), commit: () => void writeState(this.dir, state),
+      };
+      if (publishes) refuseLostRevocations(ctx);
       const result = await fn(ctx);
       writeState(this.dir, state);
       const bundle = trustBundle(this.dir, state);
@@ -117,14 +139,6 @@ export class PkiStore {
     });
   }
 
-  private async loadCa(state: StoreState, id: CaId): Promise<CertificateAuthority> {
-    if (!state.cas[id]) throw new UserInputError(this.displayDir, `has no ${id}; run \`mtls-pki init\` first.`);
-    const cert = readFileIfExists(absolute(this.dir, layout.caCert(id)));
-    const key = readFileIfExists(absolute(this.dir, layout.caKey(id)));
-    if (!cert || !key) throw new UserInputError(join(this.displayDir, cert ? layout.caKey(id) : layout.caCert(id)), `is missing, but store.json lists ${id}. Restore it from a backup; the store cannot sign without it.`);
-    return loadCertificateAuthority(cert.toString('utf8'), key.toString('utf8'), join(this.displayDir, id));
-  }
-
   /**
    * Creates what `spec` names and the store lacks, reuses what exists (never re-keys), applies the spec's
    * revocations, and refreshes the CRLs when due. A second run with the same spec changes no byte.
@@ -132,7 +146,7 @@ export class PkiStore {
   async ensure(spec: PkiSpec = {}): Promise<PkiMaterial> {
     validateSpec(spec);
     const now = spec.now ?? new Date();
-    const state = await this.mutate(now, async (ctx) => {
+    const state = await this.mutate(now, true, async (ctx) => {
       await applySpec(ctx, spec);
       ctx.commit();
       await maintainCrls(ctx);
@@ -148,11 +162,11 @@ export class PkiStore {
 
   /**
    * Revokes one certificate, by CN, serial or PEM (see revoke.ts for several certificates sharing a CN),
-   * and publishes the new CRL. Revoking a revoked certificate returns its existing record unchanged.
+   * and publishes the new CRLs, returning them as written under the same lock. Revoking a revoked certificate
+   * returns its existing record unchanged.
    */
-  /** Revokes one certificate and publishes the CRLs, returning them as written under the same lock. */
   async revoke(target: RevokeTarget, reason?: RevocationReason, now = new Date()): Promise<RevocationRecord & { readonly crls: readonly CrlStatus[] }> {
-    return this.mutate(now, async (ctx) => {
+    return this.mutate(now, true, async (ctx) => {
       const [first] = resolveTargets(this.dir, ctx.state, target, 'one');
       const { record } = recordRevocation(ctx.state, first, reason, now);
       ctx.commit();
@@ -162,25 +176,40 @@ export class PkiStore {
 
   /** Writes a new CRL for each CA whose revoked set changed or whose CRL is due (or every CA, with force). */
   async refreshCrls(options: { force?: boolean; now?: Date } = {}): Promise<CrlStatus[]> {
-    return this.mutate(options.now ?? new Date(), (ctx) => maintainCrls(ctx, options.force ?? false));
+    return this.mutate(options.now ?? new Date(), true, (ctx) => maintainCrls(ctx, options.force ?? false));
   }
 
   /**
-   * Drops revocations RFC 5280 lets go (certificate expired, and listed on a CRL issued after that), then
-   * publishes CRLs without them. Never happens implicitly.
+   * Drops revocations RFC 5280 lets go (certificate expired, and listed on a published CRL issued after that,
+   * both judged at `now`), records each in store.json's audit, then publishes CRLs without them. Never
+   * happens implicitly.
    */
   async prune(options: { now?: Date } = {}): Promise<{ pruned: RevocationRecord[]; crls: CrlStatus[] }> {
-    return this.mutate(options.now ?? new Date(), async (ctx) => {
-      const pruned = pruneRevocations(ctx.state);
+    return this.mutate(options.now ?? new Date(), true, async (ctx) => {
+      const pruned = pruneRevocations(ctx);
       ctx.commit();
       return { pruned, crls: await maintainCrls(ctx) };
+    });
+  }
+
+  /**
+   * The way out when the published CRLs list revocations store.json lost (after restoring an older store.json,
+   * `ensure`, `revoke` and `refreshCrls` refuse to publish): `adopt` re-records them from the CRLs, `forget`
+   * drops the given serials on purpose (with `why`). Both are recorded in store.json's audit; then the CRLs
+   * are published. See lost-revocations.ts.
+   */
+  async recoverRevocations(options: RecoveryOptions & { now?: Date }): Promise<RecoveryResult & { crls: CrlStatus[] }> {
+    const forget = (options.forget ?? []).map((s) => normalizeSerial(s, '--forget'));
+    return this.mutate(options.now ?? new Date(), false, async (ctx) => {
+      const result = recoverLostRevocations(ctx, { ...options, forget });
+      return { ...result, crls: await maintainCrls(ctx) };
     });
   }
 
   /** Issues (or, unless force, reuses) the server certificate `name` for `names`. */
   async issueServer(name: string, names: readonly string[], options: IssueOptions = {}): Promise<{ record: CertificateRecord; created: boolean }> {
     validateSpec({ servers: [{ name, names, keyAlgorithm: options.keyAlgorithm, validityDays: options.validityDays }] });
-    return this.mutate(options.now ?? new Date(), async (ctx) => {
+    return this.mutate(options.now ?? new Date(), false, async (ctx) => {
       const keyAlgorithm = options.keyAlgorithm ?? ctx.state.settings.keyAlgorithm ?? DEFAULT_KEY_ALGORITHM;
       return ensureServer(ctx, name, names, { keyAlgorithm, validityDays: options.validityDays }, options.force);
     });
@@ -190,7 +219,7 @@ export class PkiStore {
   async issueClient(commonName: string, altNames: readonly string[] = [], options: IssueOptions = {}): Promise<{ record: CertificateRecord; created: boolean }> {
     validateSpec({ clients: [{ commonName, altNames, keyAlgorithm: options.keyAlgorithm, validityDays: options.validityDays }] });
     const now = options.now ?? new Date();
-    return this.mutate(now, async (ctx) => {
+    return this.mutate(now, false, async (ctx) => {
       const wanted = altNames.map((n, i) => sanText(inferSubjectAltName(n, `altNames[${i}]`))).sort().join();
       const existing = ctx.state.certificates.find((c) => c.kind === 'client' && c.commonName === commonName && isUsable(ctx.state, c, now) && [...c.subjectAltNames].sort().join() === wanted);
       if (existing && !options.force) return { record: existing, created: false };
@@ -199,9 +228,13 @@ export class PkiStore {
     });
   }
 
-  /** Issued and revoked certificates, CAs, and each CRL's number, nextUpdate and days left. Takes no lock. */
+  /**
+   * Issued and revoked certificates, CAs, and each CRL's number, nextUpdate and days left. Takes no lock.
+   * Warns (OpenOptions.onWarning) about CA files that are not the ones store.json pins, certificates that
+   * outlive their issuer, and revocations the published CRLs list but store.json lost.
+   */
   async list(options: { now?: Date } = {}): Promise<StoreListing> {
-    return listingOf(this.displayDir, this.readStateOrFail(), options.now ?? new Date());
+    return listingOf(this.displayDir, this.readStateOrFail(), options.now ?? new Date(), (m) => this.warn(m));
   }
 
   private readStateOrFail(): StoreState {
@@ -215,13 +248,14 @@ export class PkiStore {
     // Everything that needs no store is checked first: a refused import creates no directory and takes no lock.
     readIndex(options);
     await loadImportedCa(options);
-    return this.mutate(options.now ?? new Date(), (ctx) => importOpensslInto(ctx, options));
+    return this.mutate(options.now ?? new Date(), true, (ctx) => importOpensslInto(ctx, options));
   }
 }
 
+/** lstat: the callers have refused links already, and must not follow one swapped in since. */
 function statOrUndefined(path: string): fs.Stats | undefined {
   try {
-    return fs.statSync(path, { throwIfNoEntry: false });
+    return fs.lstatSync(path, { throwIfNoEntry: false });
   } catch (e) {
     throw fsError(path, e, 'look at the store directory');
   }

@@ -1,6 +1,6 @@
 import { CertificateFacts, inspectCertificate, isIssuedBy, RevocationReason, UserInputError } from '../pki';
-import { readFileIfExists } from './atomic-write';
-import { absolute, CA_IDS, CaId, layout } from './layout';
+import { readCaCertificate } from './ca-files';
+import { CA_IDS, CaId } from './layout';
 import { sanText } from './issue';
 import { CertificateRecord, RevocationRecord, StoreState } from './state';
 
@@ -35,11 +35,7 @@ export function revocationOf(state: StoreState, issuer: CaId, serialHex: string)
 }
 
 function caFacts(dir: string, state: StoreState): { id: CaId; facts: CertificateFacts }[] {
-  return CA_IDS.filter((id) => state.cas[id]).map((id) => {
-    const pem = readFileIfExists(absolute(dir, layout.caCert(id)));
-    if (!pem) throw new UserInputError(absolute(dir, layout.caCert(id)), 'is missing, but store.json lists this CA. Restore the file from a backup.');
-    return { id, facts: inspectCertificate(pem.toString('utf8'), layout.caCert(id)) };
-  });
+  return CA_IDS.filter((id) => state.cas[id]).map((id) => ({ id, facts: readCaCertificate(dir, state, id).facts }));
 }
 
 const describe = (c: CertificateRecord) => `${c.serialHex} (${c.kind} "${c.name}", ${c.issuer}, expires ${c.notAfter.slice(0, 10)})`;

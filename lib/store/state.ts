@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { KeyAlgorithm, REVOCATION_REASONS, RevocationReason, UserInputError } from '../pki';
-import { PUBLIC_FILE_MODE, readFileIfExists, writeFileAtomic } from './atomic-write';
+import { PUBLIC_FILE_MODE } from './atomic-write';
 import { CA_IDS, CaId, STATE_FILE } from './layout';
+import { readInStore, writeInStore } from './store-files';
 
 // store.json: the store's source of truth for everything that is not a certificate, key or CRL file:
 // which CAs exist, every certificate issued or adopted, every revocation, and the CRL number and nextUpdate
@@ -56,8 +57,43 @@ export interface RevocationRecord {
   readonly reason?: RevocationReason;
   /** The revoked certificate's notAfter, when known: the entry becomes prunable after it. */
   readonly notAfter?: string;
-  /** The number of the first CRL issued after notAfter that listed this entry (RFC 5280 §3.3: then it may go). */
+  /**
+   * Written by earlier releases: the number of a CRL issued after notAfter that listed this entry. No longer
+   * trusted (a run with a clock far ahead set it for certificates that had not expired); pruning checks the
+   * published CRL and the real time instead (crls.ts).
+   */
   readonly listedAfterExpiryOnCrl?: string;
+}
+
+/**
+ * A revocation that left store.json, or came back into it from a published CRL: what happened, when, and
+ * which published CRL listed it then. A CRL may drop a serial the store no longer has only when an entry
+ * here says it was pruned or forgotten (see the monotonic guard in crls.ts).
+ */
+export interface AuditEntry {
+  /** ISO time of the action. */
+  readonly at: string;
+  readonly action: 'pruned-expired' | 'forgot-revocation' | 'adopted-from-crl';
+  readonly issuer: CaId;
+  readonly serialHex: string;
+  readonly commonName?: string;
+  /** When the certificate was revoked, as the record or the CRL said. */
+  readonly revokedAt: string;
+  readonly reason?: RevocationReason;
+  /** The number of the published CRL that listed the serial at the time (decimal). */
+  readonly crlNumber: string;
+  /** The operator's reason, for forgot-revocation (`mtls-pki crl --forget SERIAL --why TEXT`). */
+  readonly note?: string;
+}
+
+/**
+ * A CA whose files a run is about to write, recorded (under the lock) before the first byte: the next run
+ * adopts files left by an interruption only when they are exactly these (see issue.ts).
+ */
+export interface PendingCa {
+  readonly certificatePem: string;
+  readonly issuer: CaId | null;
+  readonly importedFrom?: string;
 }
 
 export interface CrlRecord {
@@ -82,6 +118,10 @@ export interface StoreState {
   certificates: CertificateRecord[];
   revocations: RevocationRecord[];
   crls: Partial<Record<CaId, CrlRecord>>;
+  /** Optional (absent until the first entry), so version 1 stores written before it still read and write. */
+  audit?: AuditEntry[];
+  /** Optional, and present only while a CA is being created. */
+  pendingCas?: Partial<Record<CaId, PendingCa>>;
 }
 
 /** CRL validity 90 days, refreshed when fewer than 30 remain: longer than the construct's 7-day warning. */
@@ -102,7 +142,10 @@ export function emptyState(): StoreState {
 
 /** The canonical text of a state: fixed key order as built, two-space indent, trailing newline. */
 export function serializeState(state: StoreState): string {
-  return `${JSON.stringify(state, null, 2)}\n`;
+  // An empty pendingCas is left out, so that creating a CA leaves store.json as if it had never been pending.
+  const { pendingCas, ...rest } = state;
+  const pending = pendingCas && Object.keys(pendingCas).length ? { pendingCas } : {};
+  return `${JSON.stringify({ ...rest, ...pending }, null, 2)}\n`;
 }
 
 function damaged(path: string, what: string): UserInputError {
@@ -131,7 +174,7 @@ export function parseState(text: string, path: string): StoreState {
   check(s.settings && Number.isInteger(s.settings.crlValidityDays) && Number.isInteger(s.settings.crlRefreshBeforeDays), path, 'has no valid "settings"');
   check(s.cas && typeof s.cas === 'object', path, 'has no "cas" object');
   for (const [id, ca] of Object.entries(s.cas)) {
-    check(isCaId(id) && ca && ca.id === id && isSerial(ca.serialHex) && isIso(ca.notAfter), path, `has a damaged CA record "${id}"`);
+    check(isCaId(id) && ca && ca.id === id && isSerial(ca.serialHex) && isIso(ca.notAfter) && /^[0-9a-f]{64}$/.test(ca.fingerprintSha256), path, `has a damaged CA record "${id}"`);
   }
   check(Array.isArray(s.certificates), path, 'has no "certificates" list');
   s.certificates.forEach((c, i) => check(c && (c.kind === 'server' || c.kind === 'client') && isSerial(c.serialHex) && isCaId(c.issuer) && isIso(c.notAfter) && typeof c.name === 'string',
@@ -143,17 +186,22 @@ export function parseState(text: string, path: string): StoreState {
   for (const [id, crl] of Object.entries(s.crls)) {
     check(isCaId(id) && crl && /^\d+$/.test(crl.number) && isIso(crl.nextUpdate), path, `has a damaged CRL record "${id}"`);
   }
+  check(s.audit === undefined || Array.isArray(s.audit), path, 'has an "audit" that is not a list');
+  (s.audit ?? []).forEach((a, i) => check(a && isSerial(a.serialHex) && isCaId(a.issuer) && isIso(a.at) && /^\d+$/.test(a.crlNumber),
+    path, `has a damaged audit entry (audit[${i}])`));
+  for (const [id, p] of Object.entries(s.pendingCas ?? {})) {
+    check(isCaId(id) && p && typeof p.certificatePem === 'string', path, `has a damaged pending CA "${id}"`);
+  }
   return s;
 }
 
 /** Reads `<dir>/store.json`; undefined when there is none. */
 export function readState(dir: string): StoreState | undefined {
-  const path = join(dir, STATE_FILE);
-  const bytes = readFileIfExists(path);
-  return bytes === undefined ? undefined : parseState(bytes.toString('utf8'), path);
+  const bytes = readInStore(dir, STATE_FILE);
+  return bytes === undefined ? undefined : parseState(bytes.toString('utf8'), join(dir, STATE_FILE));
 }
 
 /** Writes the state atomically when it differs from what is on disk; returns whether it wrote. */
 export function writeState(dir: string, state: StoreState): boolean {
-  return writeFileAtomic(join(dir, STATE_FILE), serializeState(state), PUBLIC_FILE_MODE);
+  return writeInStore(dir, STATE_FILE, serializeState(state), PUBLIC_FILE_MODE);
 }

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { buildCrl, loadCertificateAuthority } from '../../lib/pki';
@@ -76,6 +77,42 @@ test('"Revoke a client": crl --prune-expired drops an entry once its certificate
   expect(openssl(['crl', '-in', join(dir, 'client-trust/ca.crl'), '-noout', '-text'])).not.toContain(record.serialHex);
   // The text form says what it pruned; --prune, the earlier spelling, still works (and finds nothing more).
   expect(inStore('crl', '--prune')).toMatchObject({ status: 0, stderr: expect.stringMatching(/unchanged/) });
+});
+
+test('"Back up and restore the store": a restored older backup makes crl exit 1; crl --adopt-published keeps the revocation; --forget drops one on purpose', () => {
+  // The documented procedure, with tar in place of tar | gpg: back up, revoke, restore, keep the newest CRL, run crl.
+  const store = join(tmp.dir, 'restore', 'pki');
+  fs.mkdirSync(store, { recursive: true });
+  const at = (...args: string[]) => cli([...args, '--dir', store]);
+  expect(at('init').status).toBe(0);
+  for (const cn of ['Client001', 'Client002']) expect(at('client', cn).status).toBe(0);
+  const backup = join(tmp.dir, 'restore', 'pki.tgz');
+  expect(spawnSync('tar', ['-C', store, '-czf', backup, '.']).status).toBe(0);
+  expect(at('revoke', 'Client001').status).toBe(0);
+  expect(at('revoke', 'Client002').status).toBe(0);
+  const serials = JSON.parse(at('list', '--json').stdout).certificates.map((c: { serialHex: string }) => c.serialHex);
+  const broken = join(tmp.dir, 'restore', 'pki.broken');
+  fs.renameSync(store, broken);
+  fs.mkdirSync(store, { mode: 0o700 });
+  expect(spawnSync('tar', ['-C', store, '-xzf', backup]).status).toBe(0);
+  fs.copyFileSync(join(broken, 'client-ca/crl.pem'), join(store, 'client-ca/crl.pem'));
+
+  expect(documented('crl                       #')).toEqual(['crl']);
+  const refused = at('crl');
+  expect(refused).toMatchObject({ status: 1, stdout: '' });
+  for (const serial of serials) expect(refused.stderr).toContain(`serial ${serial} (`);
+
+  // Forget Client002 on purpose and adopt Client001 back, as the two documented commands (run together).
+  const forget = documented('crl --forget');
+  expect(forget).toEqual(['crl', '--forget', '4AA7…', '--why', '"revoked', 'by', 'mistake,', 'ticket', 'OPS-1234"']);
+  const adopt = documented('crl --adopt-published');
+  expect(adopt).toEqual(['crl', '--adopt-published']);
+  const r = at(...adopt, '--forget', serials[1], '--why', 'revoked by mistake, ticket OPS-1234');
+  expect(r).toMatchObject({ status: 0, stderr: expect.stringMatching(new RegExp(`adopted serial ${serials[0]} .*it stays revoked\n.*forgot serial ${serials[1]} .*because: revoked by mistake, ticket OPS-1234`, 's')) });
+  const text = openssl(['crl', '-in', join(store, 'client-trust/ca.crl'), '-noout', '-text']);
+  expect(text).toContain(`Serial Number: ${serials[0]}`);
+  expect(text).not.toContain(serials[1]);
+  expect(at('crl')).toMatchObject({ status: 0, stderr: expect.stringMatching(/\(unchanged\)/) });
 });
 
 describe('"Keep the CRL fresh": check --manifests dist/ --json in cron fails (exit 1) 7 days before a CRL expires', () => {

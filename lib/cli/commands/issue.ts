@@ -2,7 +2,8 @@ import { statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { buildPkcs12, inferSubjectAltName, PKCS12_DEFAULT_ITERATIONS, UserInputError, validateCommonName } from '../../pki';
 import { CaId, CertificateRecord, PkiStore } from '../../store';
-import { readFileIfExists, SECRET_FILE_MODE, writeFileAtomic } from '../../store/atomic-write';
+import { SECRET_FILE_MODE, writeFileAtomic } from '../../store/atomic-write';
+import { readInStore } from '../../store/store-files';
 import { sanText } from '../../store/issue';
 import { layout } from '../../store/layout';
 import { UsageError } from '../args';
@@ -144,7 +145,7 @@ async function issuingChain(store: PkiStore, issuer: CaId): Promise<CaId[]> {
 }
 
 function readStoreFile(store: PkiStore, relative: string): string {
-  const bytes = readFileIfExists(join(store.dir, relative));
+  const bytes = readInStore(store.dir, relative);
   if (!bytes) throw new UserInputError(join(store.dir, relative), 'is missing, but store.json lists it. Restore it from a backup, or issue a new certificate with --new.');
   return bytes.toString('utf8');
 }

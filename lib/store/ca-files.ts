@@ -1,0 +1,34 @@
+import { join } from 'node:path';
+import { CertificateAuthority, CertificateFacts, inspectCertificate, loadCertificateAuthority, UserInputError } from '../pki';
+import { CaId, layout } from './layout';
+import { StoreState } from './state';
+import { readInStore } from './store-files';
+
+// A CA's files are read only through here, and each time they are compared with the SHA-256 fingerprint that
+// store.json recorded when the store created or imported the CA. A certificate with the same name copied over
+// cert.pem (with its own key over key.pem) is then refused instead of signing certificates or CRLs, or being
+// handed to nginx as the client trust anchor. The key is pinned through the certificate: loadCertificateAuthority
+// refuses a key whose public key is not the certificate's.
+
+/** The certificate of CA `id` as its file holds it, after checking it is the one store.json recorded. */
+export function readCaCertificate(dir: string, state: StoreState, id: CaId): { pem: string; facts: CertificateFacts } {
+  const record = state.cas[id];
+  const path = join(dir, layout.caCert(id));
+  if (!record) throw new UserInputError(dir, `has no ${id}; run \`mtls-pki init\` first.`);
+  const bytes = readInStore(dir, layout.caCert(id));
+  if (!bytes) throw new UserInputError(path, `is missing, but store.json lists ${id}. Restore it from a backup; the store cannot sign or publish CRLs without it.`);
+  const pem = bytes.toString('utf8');
+  const facts = inspectCertificate(pem, path);
+  if (facts.fingerprintSha256 !== record.fingerprintSha256) {
+    throw new UserInputError(path, `is not the ${id} that store.json records: it holds "${facts.subject}" serial ${facts.serialHex} (SHA-256 ${facts.fingerprintSha256}), but the store created or imported "${record.subject}" serial ${record.serialHex} (SHA-256 ${record.fingerprintSha256}). A CA certificate the store did not write is never used to sign or trusted, even with the same name: restore the original cert.pem and key.pem of ${id} from a backup. Nothing was signed or written.`);
+  }
+  return { pem, facts };
+}
+
+/** CA `id` with its key, ready to sign: its certificate checked against store.json, its key against the certificate. */
+export async function loadStoreCa(dir: string, state: StoreState, id: CaId): Promise<CertificateAuthority> {
+  const { pem } = readCaCertificate(dir, state, id);
+  const key = readInStore(dir, layout.caKey(id));
+  if (!key) throw new UserInputError(join(dir, layout.caKey(id)), `is missing, but store.json lists ${id}. Restore it from a backup; the store cannot sign without it.`);
+  return loadCertificateAuthority(pem, key.toString('utf8'), join(dir, id));
+}
