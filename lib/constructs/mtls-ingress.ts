@@ -21,7 +21,7 @@ export interface MtlsIngressProps {
   readonly backend: MtlsBackend;
   /** Ingress path. @default "/" */
   readonly path?: string;
-  /** Ingress pathType. @default "ImplementationSpecific" (as in the seed) */
+  /** Ingress pathType. @default "ImplementationSpecific" */
   readonly pathType?: 'Exact' | 'Prefix' | 'ImplementationSpecific';
   /**
    * The ingress controller to emit for: `IngressController.ingressNginx()`, `.f5Nginx()` or `.haproxyIngress()`.
