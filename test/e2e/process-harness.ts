@@ -1,7 +1,7 @@
 // The process parts every e2e harness shares, whatever serves the traffic (nginx as ingress-nginx or F5 renders
 // it, haproxy as HAProxy Ingress renders it): free loopback ports, child processes that die with the test
 // process, waiting for events, the in-process echo upstream, and the probes (node's TLS client and real curl).
-import { ChildProcess, execFile } from 'child_process';
+import { ChildProcess, execFile, spawn } from 'child_process';
 import { randomUUID } from 'crypto';
 import * as fs from 'fs';
 import * as http from 'http';
@@ -236,4 +236,122 @@ export async function curlProbe(served: ServedEndpoint, opts: ProbeOptions = {})
     stderr: r.stderr,
     upstream: served.upstreamRequests().find((u) => u.id === id),
   };
+}
+
+/** Writes a renderer's files, 0600, creating their folders. */
+export function writeFiles(files: readonly { path: string; content: string }[]): void {
+  for (const f of files) {
+    fs.mkdirSync(path.dirname(f.path), { recursive: true });
+    fs.writeFileSync(f.path, f.content, { mode: 0o600 });
+  }
+}
+
+/** What differs between data planes: how a config is rendered and tested, how the process starts and reloads. */
+export interface ProxyDriver<R extends { host: string }> {
+  /** "nginx" or "haproxy", for messages */
+  readonly name: string;
+  readonly workDir: string;
+  /** where the live config is; a reload tests `<configPath>.next` first, then renames it over */
+  readonly configPath: string;
+  /** Renders generation `generation` into its own files, writes the config to `target`, and tests it (throws when refused). */
+  prepare(objects: K8sObjectLike[], target: string, ports: { generation: number; listenPort: number; controlPort: number; upstreamPort: number }): Promise<R>;
+  /** The command that runs the proxy in the foreground with `configPath`. */
+  readonly command: readonly [string, readonly string[]];
+  readonly reloadSignal: NodeJS.Signals;
+  /** Its logs, for errors; and whether they say a port was taken (then it is started again on other ports). */
+  logs(output: string): string;
+  readonly portTaken: RegExp;
+}
+
+type K8sObjectLike = { kind: string; metadata: { name: string } };
+
+export interface ServedProxy<R> extends ServedEndpoint {
+  /** re-render from new objects, test, reload, and wait until the new config answers and the old worker is gone */
+  reload(objects: K8sObjectLike[]): Promise<void>;
+  stop(): Promise<void>;
+  /** what the renderer returned for the live config */
+  rendered: R;
+  /** what the process printed so far */
+  output(): string;
+}
+
+/** Starts a proxy with what `driver` renders from `objects`, on free loopback ports, with the echo upstream. */
+export async function serveProxy<R extends { host: string }>(driver: ProxyDriver<R>, objects: K8sObjectLike[], keepWorkDir = false): Promise<ServedProxy<R>> {
+  const { name, workDir, configPath } = driver;
+  let generation = 0;
+  let child: ChildProcess | undefined;
+  let childExited = false;
+  let output = '';
+  let exited: Promise<void> = Promise.resolve();
+  const up = await startUpstream();
+  let listenPort = 0;
+  let controlPort = 0;
+  const prepare = (o: K8sObjectLike[], target: string) => driver.prepare(o, target, { generation: ++generation, listenPort, controlPort, upstreamPort: up.port });
+  const waitFor = (gen: number, what: string, oldPid?: number): Promise<void> => waitUntil(
+    async () => {
+      const c = await control(controlPort);
+      return !!c && c.gen === gen && (oldPid === undefined || gone(oldPid));
+    },
+    () => childExited, `${name} did not ${what}`, () => driver.logs(output),
+  );
+  const stopProcess = async (): Promise<void> => {
+    const c = child;
+    child = undefined;
+    await stopChild(c, exited);
+  };
+  const cleanUp = async () => {
+    await stopProcess();
+    await up.close();
+    if (!keepWorkDir && !process.env.HARNESS_KEEP) fs.rmSync(workDir, { recursive: true, force: true });
+  };
+
+  let rendered: R | undefined;
+  try {
+    for (let attempt = 1; ; attempt++) {
+      listenPort = await freePort();
+      controlPort = await freePort();
+      rendered = await prepare(objects, configPath);
+      const c = spawn(driver.command[0], [...driver.command[1]], { stdio: ['ignore', 'pipe', 'pipe'] });
+      child = c;
+      childExited = false;
+      track(c);
+      c.stdout!.on('data', (d) => (output += d));
+      c.stderr!.on('data', (d) => (output += d));
+      exited = new Promise((r) => c.once('exit', () => { childExited = true; r(); }));
+      try {
+        await waitFor(generation, 'start');
+        break;
+      } catch (e) {
+        await stopProcess();
+        if (attempt >= 3 || !driver.portTaken.test(driver.logs(output))) throw e;
+      }
+    }
+  } catch (e) {
+    await cleanUp();
+    throw e;
+  }
+
+  const served: ServedProxy<R> = {
+    port: listenPort,
+    host: rendered!.host,
+    url: (p = '/') => `https://${served.host}:${listenPort}${p}`,
+    upstreamUrl: (p = '/') => `http://127.0.0.1:${up.port}${p}`,
+    upstreamRequests: () => [...up.requests],
+    workDir,
+    rendered: rendered!,
+    output: () => output,
+    async reload(next) {
+      if (!child) throw new Error(`${name} is not running`);
+      const nextPath = `${configPath}.next`;
+      const r = await prepare(next, nextPath); // throws (the old config stays live) when the proxy refuses it
+      const before = await control(controlPort);
+      fs.renameSync(nextPath, configPath);
+      child.kill(driver.reloadSignal);
+      await waitFor(generation, `reload to generation ${generation}`, before?.pid);
+      served.host = r.host;
+      served.rendered = r;
+    },
+    stop: cleanUp,
+  };
+  return served;
 }
