@@ -1,6 +1,7 @@
 // The example app: the seed's hand-made setup (../shared/seed), as code.
 //
 //   npm run synth          creates the PKI store in pki/ on first run, then writes dist/mtls-example.k8s.yaml
+//   npm run synth -- --controller haproxy-ingress     the same setup for another controller (f5-nginx, ...)
 //   kubectl apply -f dist/
 //
 // Re-running changes nothing (same keys, same bytes), so `kubectl apply` is a no-op and nginx does not
@@ -9,14 +10,33 @@ import { chmodSync, existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { App, Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
-import { MtlsIngress } from './lib';
+import { CONTROLLER_NAMES, ControllerTarget, IngressController, MtlsIngress } from './lib';
 import { PkiStore } from './lib/store';
 
 const NAMESPACE = 'odcp';
 const HOST = 'mtls.dev.ityoudao.cn';
 const BACKEND = 'nginx-test';
 
+/** `--controller <name>` (default ingress-nginx); anything else is a usage error, exit 2, before anything is written. */
+function controllerOf(args: readonly string[]): ControllerTarget {
+  const usage = (why: string): never => {
+    process.stderr.write(`main.ts: usage error: ${why}\nusage: npm run synth [-- --controller <name>], names: ${CONTROLLER_NAMES.join(', ')}\n`);
+    process.exit(2);
+  };
+  let name = 'ingress-nginx';
+  for (let i = 0; i < args.length; i++) {
+    const [flag, inline] = args[i].split(/=(.*)/s);
+    if (flag !== '--controller') usage(`unknown argument "${args[i]}".`);
+    const value = inline ?? args[++i];
+    if (value === undefined) usage('--controller needs a name.');
+    name = value!;
+  }
+  if (!(CONTROLLER_NAMES as readonly string[]).includes(name)) usage(`"${name}" is not a known controller; the known ones are ${CONTROLLER_NAMES.join(', ')}.`);
+  return IngressController.named(name);
+}
+
 async function main(): Promise<void> {
+  const controller = controllerOf(process.argv.slice(2));
   const store = await PkiStore.open(process.env.MTLS_PKI_DIR ?? 'pki');
   const pki = await store.ensure({
     serverCa: { commonName: 'Aispeech Server Cert Authority' },
@@ -45,6 +65,7 @@ async function main(): Promise<void> {
   backend.exposeViaService({ name: BACKEND, ports: [{ port: 80, targetPort: 80 }] });
 
   new MtlsIngress(chart, 'mtls', {
+    controller,
     host: HOST,
     backend: { serviceName: BACKEND, port: 80 },
     serverTls: pki.serverTls('mtls'),

@@ -1,13 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { UserInputError } from '../pki';
-import { checkClientTrust } from './client-trust';
+import { checkMtls, DEFAULT_CRL_MIN_VALIDITY_DAYS, DEFAULT_SERVER_MIN_VALIDITY_DAYS } from './check-mtls';
 import { Finding, Findings } from './finding';
-import { checkSecretSize } from './secret-size';
-import { checkServerTls } from './server-tls';
-
-/** Defaults shared by the construct, `mtls-pki check`, and the manifest check. */
-export const DEFAULT_CRL_MIN_VALIDITY_DAYS = 7;
-export const DEFAULT_SERVER_MIN_VALIDITY_DAYS = 30;
 
 export interface CheckFilesOptions {
   /** Server certificate chain (leaf first), PEM. */
@@ -43,25 +37,21 @@ export function checkFiles(options: CheckFilesOptions): Finding[] {
   const read = (path: string | undefined, field: string) => (path === undefined ? undefined : findings.read(field === 'crl' ? 'MTLS031' : field.startsWith('server') ? 'MTLS010' : 'MTLS020', field, () => readInputFile(path, field)));
   const chain = read(options.serverChain, 'server-chain');
   const key = read(options.serverKey, 'server-key');
-  if (chain !== undefined) {
-    if (key === undefined && options.serverKey === undefined) throw new UserInputError('--server-key', 'is required with --server-chain, to check that the key matches the certificate.');
-    if (key !== undefined) {
-      checkServerTls(findings, { certificateChainPem: chain, privateKeyPem: key }, {
-        hosts: options.hosts ?? [], now, minValidityDays: options.serverMinValidityDays ?? DEFAULT_SERVER_MIN_VALIDITY_DAYS,
-        chainField: options.serverChain!, keyField: options.serverKey!,
-      });
-    }
+  if (chain !== undefined && key === undefined && options.serverKey === undefined) {
+    throw new UserInputError('--server-key', 'is required with --server-chain, to check that the key matches the certificate.');
   }
   const ca = read(options.clientCa, 'client-ca');
   const crl = read(options.crl, 'crl');
-  if (ca !== undefined) {
-    const trust = checkClientTrust(findings, { clientCaPem: ca, crlPem: crl }, {
-      now, crlMinValidityDays: options.crlMinValidityDays ?? DEFAULT_CRL_MIN_VALIDITY_DAYS, caField: options.clientCa!, crlField: options.crl ?? 'crl',
-    });
+  if (ca === undefined && crl !== undefined) throw new UserInputError('--crl', 'needs --client-ca too: a CRL is checked against the CA that issued it.');
+  checkMtls(findings, {
+    servers: chain !== undefined && key !== undefined ? [{
+      hosts: options.hosts ?? [], certificateChainPem: chain, privateKeyPem: key, chainField: options.serverChain!, keyField: options.serverKey!,
+      secret: { field: options.serverChain!, name: 'the server TLS Secret' },
+    }] : [],
     // These two files become the auth-tls Secret, so the Secret size limit applies to them together.
-    checkSecretSize(findings, options.crl ?? options.clientCa!, 'the auth-tls Secret', { 'ca.crt': ca, ...(crl !== undefined ? { 'ca.crl': crl } : {}) }, trust?.crls.reduce((n, c) => n + c.entries.length, 0));
-  } else if (crl !== undefined) {
-    throw new UserInputError('--crl', 'needs --client-ca too: a CRL is checked against the CA that issued it.');
-  }
+    ...(ca !== undefined ? {
+      clientTrust: { clientCaPem: ca, crlPem: crl, caField: options.clientCa!, crlField: options.crl ?? 'crl', secret: { field: options.crl ?? options.clientCa!, name: 'the auth-tls Secret' } },
+    } : {}),
+  }, { now, crlMinValidityDays: options.crlMinValidityDays ?? DEFAULT_CRL_MIN_VALIDITY_DAYS, serverMinValidityDays: options.serverMinValidityDays ?? DEFAULT_SERVER_MIN_VALIDITY_DAYS });
   return [...findings.all];
 }

@@ -2,24 +2,11 @@ import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { Yaml } from 'cdk8s';
 import { UserInputError } from '../pki';
-import { checkClientTrust } from './client-trust';
-import { DEFAULT_CRL_MIN_VALIDITY_DAYS, DEFAULT_SERVER_MIN_VALIDITY_DAYS } from './check-files';
+import { IngressController } from '../controllers';
+import { checkSetup } from '../controllers/check-setup';
+import type { DeployedMtls, ManifestObject as K8sObject, ReadContext } from '../controllers/controller';
+import { DEFAULT_CRL_MIN_VALIDITY_DAYS, DEFAULT_SERVER_MIN_VALIDITY_DAYS } from './check-mtls';
 import { Finding, Findings } from './finding';
-import { checkIngressSettings } from './ingress-settings';
-import { checkSecretSize } from './secret-size';
-import { checkServerTls } from './server-tls';
-
-const PREFIX = 'nginx.ingress.kubernetes.io/';
-
-interface K8sObject {
-  readonly apiVersion?: string;
-  readonly kind?: string;
-  readonly metadata?: { readonly name?: string; readonly namespace?: string; readonly annotations?: Record<string, string> };
-  readonly type?: string;
-  readonly data?: Record<string, string>;
-  readonly stringData?: Record<string, string>;
-  readonly spec?: any;
-}
 
 export interface CheckManifestsOptions {
   readonly now?: Date;
@@ -72,7 +59,7 @@ function secretValues(findings: Findings, field: string, secret: K8sObject): Rec
   for (const [key, b64] of Object.entries(secret.data ?? {})) values[key] = Buffer.from(String(b64), 'base64').toString('utf8');
   for (const [key, text] of Object.entries(secret.stringData ?? {})) {
     if (key in values) {
-      findings.warn('MTLS059', `${field} ${key}`, `is set in both data and stringData. The API server writes the stringData value over the data one, so the certificate or CRL seen in data is not what nginx gets. Keep the key in one of them.`);
+      findings.warn('MTLS059', `${field} ${key}`, `is set in both data and stringData. The API server writes the stringData value over the data one, so the certificate or CRL seen in data is not what the controller gets. Keep the key in one of them.`);
     }
     values[key] = String(text);
   }
@@ -80,67 +67,56 @@ function secretValues(findings: Findings, field: string, secret: K8sObject): Rec
 }
 
 /**
- * Checks synthesized manifests as the controller will read them: every Ingress with auth-tls annotations,
- * its TLS secret and its CA secret. Meant for CI and for a cron job that warns before a CRL expires.
+ * Checks synthesized manifests as each controller will read them: every mTLS setup any target finds (an Ingress
+ * with ingress-nginx's or HAProxy Ingress's auth-tls annotations, an F5 Policy with ingressMTLS and the Ingress or
+ * VirtualServer naming it), its TLS Secret and its CA Secret, through the same annotation and field tables the
+ * construct writes with. Meant for CI and for a cron job that warns before a CRL expires.
  */
 export function checkManifests(dir: string, options: CheckManifestsOptions = {}): Finding[] {
   const findings = new Findings();
   const objects = loadManifestObjects(dir, (link) => findings.warn('MTLS064', link, `is a symbolic link; it was not followed (it may point outside "${dir}" or back into it), so anything behind it was not checked. Check its target directly: mtls-pki check --manifests <target>.`));
-  const now = options.now ?? new Date();
+  const thresholds = {
+    now: options.now ?? new Date(),
+    crlMinValidityDays: options.crlMinValidityDays ?? DEFAULT_CRL_MIN_VALIDITY_DAYS,
+    serverMinValidityDays: options.serverMinValidityDays ?? DEFAULT_SERVER_MIN_VALIDITY_DAYS,
+  };
   const secrets = new Map(objects.filter((o) => o.kind === 'Secret').map((s) => [`${s.metadata?.namespace ?? ''}/${s.metadata?.name}`, s]));
   const merged = new Map<K8sObject, Record<string, string>>();
-  /** Each Secret's values, merged once (so a Secret two Ingresses use is warned about once). */
-  const valuesOf = (secret: K8sObject, field: string) => {
-    if (!merged.has(secret)) merged.set(secret, secretValues(findings, field, secret));
-    return merged.get(secret)!;
+  const context: ReadContext = {
+    findings, objects, source: dir,
+    secret: (namespace, name) => secrets.get(`${namespace}/${name}`),
+    /** Each Secret's values, merged once (so a Secret two routes use is warned about once). */
+    secretValues: (secret, field) => {
+      if (!merged.has(secret)) merged.set(secret, secretValues(findings, field, secret));
+      return merged.get(secret)!;
+    },
   };
-  const ingresses = objects.filter((o) => o.kind === 'Ingress' && o.metadata?.annotations?.[`${PREFIX}auth-tls-secret`] !== undefined);
-  if (ingresses.length === 0) {
-    throw new UserInputError('--manifests', `"${dir}" holds no Ingress with the nginx.ingress.kubernetes.io/auth-tls-secret annotation; nothing to check.`);
+  const before = findings.all.length;
+  const found = IngressController.all().flatMap((target) => target.read(context).map((deployed) => ({ target, deployed })));
+  // A route whose mTLS objects are all outside the folder is reported by its target, not "nothing to check".
+  if (found.length === 0 && findings.all.length === before) {
+    throw new UserInputError('--manifests', `"${dir}" holds no mTLS setup of a known controller (an Ingress with the nginx.ingress.kubernetes.io/auth-tls-secret or haproxy-ingress.github.io/auth-tls-secret annotation, or an F5 Policy with ingressMTLS that an Ingress or VirtualServer names); nothing to check.`);
   }
-  for (const ingress of ingresses) {
-    const name = ingress.metadata?.name ?? '(unnamed)';
-    const namespace = ingress.metadata?.namespace;
-    const a = ingress.metadata?.annotations ?? {};
-    const at = (field: string) => `Ingress ${namespace}/${name} ${field}`;
-    const [secretNs, secretName] = (a[`${PREFIX}auth-tls-secret`] ?? '').includes('/') ? a[`${PREFIX}auth-tls-secret`].split('/', 2) : [namespace ?? '', a[`${PREFIX}auth-tls-secret`]];
-    const hosts: string[] = (ingress.spec?.rules ?? []).map((r: { host?: string }) => r.host).filter(Boolean);
-    const backend = ingress.spec?.rules?.[0]?.http?.paths?.[0];
-    checkIngressSettings(findings, {
-      hosts, namespace, clientCaSecretNamespace: secretNs, allowCrossNamespace: false, names: {},
-      verifyClient: a[`${PREFIX}auth-tls-verify-client`] ?? 'on',
-      verifyDepth: a[`${PREFIX}auth-tls-verify-depth`] === undefined ? 1 : Number(a[`${PREFIX}auth-tls-verify-depth`]),
-      errorPage: a[`${PREFIX}auth-tls-error-page`], matchCn: a[`${PREFIX}auth-tls-match-cn`], matchCnAsDeployed: true,
-      backend: { serviceName: backend?.backend?.service?.name ?? '', port: backend?.backend?.service?.port?.number ?? backend?.backend?.service?.port?.name ?? 0 },
-      path: backend?.path ?? '/', pathType: backend?.pathType ?? 'ImplementationSpecific', extraAnnotations: {}, annotationPrefix: PREFIX,
-    });
-    const caSecret = secrets.get(`${secretNs}/${secretName}`);
-    if (!caSecret) {
-      findings.warn('MTLS070', at('auth-tls-secret'), `names Secret "${secretNs}/${secretName}", which is not in "${dir}"; it cannot be checked here. If it is missing in the cluster, ingress-nginx answers 403 for the host.`);
-    } else {
-      const ca = valuesOf(caSecret, `Secret ${secretNs}/${secretName}`);
-      const caPem = ca['ca.crt'];
-      if (caPem === undefined) {
-        findings.error('MTLS070', `Secret ${secretNs}/${secretName}`, 'has no ca.crt. ingress-nginx then logs "mutual authentication disabled" and admits every client (fail-open). Add the client CA as ca.crt.');
-      } else {
-        const crlPem = ca['ca.crl'];
-        const trust = checkClientTrust(findings, { clientCaPem: caPem, crlPem }, {
-          now, crlMinValidityDays: options.crlMinValidityDays ?? DEFAULT_CRL_MIN_VALIDITY_DAYS,
-          caField: `Secret ${secretNs}/${secretName} ca.crt`, crlField: `Secret ${secretNs}/${secretName} ca.crl`,
-        });
-        checkSecretSize(findings, `Secret ${secretNs}/${secretName}`, secretName, { 'ca.crt': caPem, ...(crlPem ? { 'ca.crl': crlPem } : {}) }, trust?.crls.reduce((n, c) => n + c.entries.length, 0));
-      }
-    }
-    for (const tls of ingress.spec?.tls ?? []) {
-      const tlsSecret = secrets.get(`${namespace ?? ''}/${tls.secretName}`);
-      if (!tlsSecret) continue;
-      const field = `Secret ${namespace}/${tls.secretName}`;
-      const tlsValues = valuesOf(tlsSecret, field);
-      checkServerTls(findings, { certificateChainPem: tlsValues['tls.crt'] ?? '', privateKeyPem: tlsValues['tls.key'] ?? '' }, {
-        hosts: tls.hosts ?? hosts, now, minValidityDays: options.serverMinValidityDays ?? DEFAULT_SERVER_MIN_VALIDITY_DAYS,
-        chainField: `${field} tls.crt`, keyField: `${field} tls.key`,
-      });
-    }
-  }
+  for (const { target, deployed } of found) checkSetup(findings, target, setupOf(deployed), thresholds);
   return [...findings.all];
+}
+
+/** A setup read from manifests, in the shape the construct's props are checked in. */
+function setupOf(d: DeployedMtls) {
+  const trust = d.clientTrust;
+  return {
+    hosts: d.hosts, namespace: d.namespace, clientCaSecretNamespace: d.clientCaSecretNamespace, allowCrossNamespace: false, names: {},
+    settings: d.settings, backend: d.backend, path: d.path, pathType: d.pathType, extraAnnotations: {}, asDeployed: true, fieldOf: d.fieldOf,
+    material: {
+      servers: d.serverTls.map((t) => ({
+        hosts: t.hosts, certificateChainPem: t.chainPem, privateKeyPem: t.keyPem, chainField: `${t.field} tls.crt`, keyField: `${t.field} tls.key`, secret: { field: t.field, name: t.secretName },
+      })),
+      ...(trust ? {
+        clientTrust: {
+          clientCaPem: trust.caPem, crlPem: trust.crlPem, crlElsewhere: trust.crlElsewhere,
+          caField: `${trust.field} ca.crt`, crlField: `${trust.field} ca.crl`, secret: { field: trust.field, name: trust.secretName },
+        },
+      } : {}),
+    },
+  };
 }

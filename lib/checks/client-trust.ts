@@ -2,6 +2,7 @@ import { CertificateFacts, CrlFacts, readCertificates, readCrls } from '../pki';
 import { IssuerIndex } from '../pki/verify';
 import { actsAsCa, extensionList } from './chain-rules';
 import { checkCrl, crlCoverage } from './crl-checks';
+import { DataPlaneBehaviour, NGINX_DATA_PLANE } from './data-plane';
 import { Findings } from './finding';
 
 export interface ClientTrustInput {
@@ -15,6 +16,10 @@ export interface ClientTrustCheckOptions {
   readonly crlMinValidityDays: number;
   readonly caField: string;
   readonly crlField: string;
+  /** Who refuses clients and with what status, for the messages. @default nginx, 400 */
+  readonly dataPlane?: DataPlaneBehaviour;
+  /** Where the CRL in effect comes from when it is not in the input (a file on the data plane): no MTLS058 then. */
+  readonly crlElsewhere?: string;
 }
 
 export interface ClientTrustFacts {
@@ -44,7 +49,9 @@ export function checkClientTrust(findings: Findings, input: ClientTrustInput, op
   checkPathLengths(findings, cas, issuers, fieldOf);
 
   if (input.crlPem === undefined) {
-    findings.warn('MTLS058', crlField, 'no CRL is given, so revocation checking is off: nginx gets no ssl_crl and admits a revoked client certificate (200) until it expires. Add the CRL of each client CA (crlPem, --crl, or ca.crl in the CA Secret; `mtls-pki crl` writes them).');
+    if (options.crlElsewhere !== undefined) return { cas, crls: [] };
+    const { server, crlSetting } = options.dataPlane ?? NGINX_DATA_PLANE;
+    findings.warn('MTLS058', crlField, `no CRL is given, so revocation checking is off: ${server} gets no ${crlSetting} and admits a revoked client certificate (200) until it expires. Add the CRL of each client CA (crlPem, --crl, or ca.crl in the CA Secret; \`mtls-pki crl\` writes them).`);
     return { cas, crls: [] };
   }
   const crls = readCrlInput(findings, input.crlPem, crlField);
@@ -55,7 +62,7 @@ export function checkClientTrust(findings: Findings, input: ClientTrustInput, op
   crls.forEach((crl, i) => {
     const field = crls.length > 1 ? `${crlField} (CRL ${i + 1})` : crlField;
     const coverage = crlCoverage(crl, index);
-    const usable = checkCrl(findings, crl, coverage, { cas, index, field, now: options.now, crlMinValidityDays: options.crlMinValidityDays });
+    const usable = checkCrl(findings, crl, coverage, { cas, index, field, now: options.now, crlMinValidityDays: options.crlMinValidityDays, dataPlane: options.dataPlane ?? NGINX_DATA_PLANE });
     (usable ? coverage.covers : coverage.named).forEach((ca) => covered.add(ca));
   });
   for (const ca of cas.filter(actsAsCa)) {

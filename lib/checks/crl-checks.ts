@@ -1,3 +1,4 @@
+import type { DataPlaneBehaviour } from './data-plane';
 import { CertificateFacts, CrlFacts, isWeakSignatureAlgorithm } from '../pki';
 import { SignatureCheck } from '../pki/signature';
 import { verifyCrlSignature } from '../pki/crl';
@@ -46,6 +47,8 @@ export interface CrlCheckContext {
   readonly field: string;
   readonly now: Date;
   readonly crlMinValidityDays: number;
+  /** Who refuses clients once a CRL has expired, and with what status. */
+  readonly dataPlane: DataPlaneBehaviour;
 }
 
 /** Adds the findings for one CRL; returns false when it names a client CA but OpenSSL cannot use it for it at all. */
@@ -126,10 +129,11 @@ function checkCrlContent(findings: Findings, crl: CrlFacts, context: CrlCheckCon
   if (crl.nextUpdate) {
     const left = crl.nextUpdate.getTime() - now;
     const regenerate = 'Regenerate it (`mtls-pki crl`, or `openssl ca -gencrl -crldays N`), re-synth and apply.';
+    const { server, refusal } = context.dataPlane;
     if (left <= 0) {
-      findings.error('MTLS034', field, `from "${crl.issuer}" expired at ${crl.nextUpdate.toISOString()}. nginx then rejects EVERY client certificate ("CRL has expired"). ${regenerate}`);
+      findings.error('MTLS034', field, `from "${crl.issuer}" expired at ${crl.nextUpdate.toISOString()}. ${server} then rejects EVERY client certificate ("CRL has expired"): ${refusal} for every client. ${regenerate}`);
     } else if (left < context.crlMinValidityDays * DAY_MS) {
-      findings.error('MTLS035', field, `from "${crl.issuer}" expires at ${crl.nextUpdate.toISOString()}, in ${(left / DAY_MS).toFixed(1)} days, within the ${context.crlMinValidityDays}-day threshold; after that nginx rejects every client. ${regenerate}`);
+      findings.error('MTLS035', field, `from "${crl.issuer}" expires at ${crl.nextUpdate.toISOString()}, in ${(left / DAY_MS).toFixed(1)} days, within the ${context.crlMinValidityDays}-day threshold; after that ${server} rejects every client: ${refusal} for every client. ${regenerate}`);
     }
   }
   if (crl.duplicateSerials.length) {

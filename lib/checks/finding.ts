@@ -77,6 +77,13 @@ export const CHECKS = {
   MTLS063: 'the backend or path is invalid',
   MTLS064: 'a symbolic link in the manifests folder was not followed',
   MTLS070: 'the Ingress has no usable client CA secret (fail-open)',
+  MTLS080: 'the controller cannot express a setting, so it is refused',
+  MTLS081: 'a Secret has a type or keys the controller misreads',
+  MTLS082: 'a referenced client CA Secret or Policy is missing or unusable',
+  MTLS083: 'an F5 Policy reads its CRL from a file outside the manifests (crlFileName)',
+  MTLS084: 'HAProxy Ingress auth-tls-strict is false (fail-open on a broken CA Secret)',
+  MTLS085: 'HAProxy Ingress cannot limit the verify depth the client CA bundle needs',
+  MTLS086: 'F5 NGINX Ingress Controller ignores an IngressMTLS policy',
 } as const;
 export type CheckCode = keyof typeof CHECKS;
 

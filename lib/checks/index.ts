@@ -3,5 +3,7 @@ export * from './server-tls';
 export * from './client-trust';
 export * from './ingress-settings';
 export * from './secret-size';
+export * from './data-plane';
+export * from './check-mtls';
 export * from './check-files';
 export * from './check-manifests';

@@ -1,20 +1,34 @@
 import { isIP } from 'node:net';
 import { validateDnsName } from '../pki';
 import { Findings } from './finding';
-import { checkMatchCn } from './match-cn';
 
 export const VERIFY_CLIENT_VALUES = ['on', 'off', 'optional', 'optional_no_ca'] as const;
 export type VerifyClient = typeof VERIFY_CLIENT_VALUES[number];
 export const PATH_TYPES = ['Exact', 'Prefix', 'ImplementationSpecific'] as const;
 
-/**
- * The controller's pattern for auth-tls-error-page: a named location, or an optional http(s)://host[:port]
- * followed by an optional path of [A-Za-z0-9-_.] segments. Anything else makes it reject the whole Ingress.
- */
-const ERROR_PAGE = /^(@[A-Za-z0-9_-]+|(https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?)?(\/[A-Za-z0-9._-]*)*)$/;
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const DNS1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 const PORT_NAME = /^(?=.*[a-z])[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
+
+/** The controller as the settings messages name it, and what it does with a value it cannot use. */
+export interface SettingsWording {
+  /** e.g. "ingress-nginx" */
+  readonly controller: string;
+  /** What the controller does with an invalid verify-client value, e.g. `ingress-nginx would silently use "on"`. */
+  readonly invalidVerifyClient: string;
+  /** What it does with an invalid verify depth. */
+  readonly invalidVerifyDepth: string;
+  /** How a client without a certificate reaches the backend under "optional", and what the backend must do about it. */
+  readonly unverifiedClient: string;
+  /** What the backend must check itself when verification is not enforced, e.g. "ssl-client-verify". */
+  readonly backendCheck: string;
+}
+
+/** ingress-nginx's wording: the default. */
+export const INGRESS_NGINX_WORDING: SettingsWording = {
+  controller: 'ingress-nginx', invalidVerifyClient: 'ingress-nginx would silently use "on"', invalidVerifyDepth: 'ingress-nginx would silently use 1',
+  unverifiedClient: 'with ssl-client-verify: NONE; the backend must check it (and refuse anything but SUCCESS)', backendCheck: 'ssl-client-verify',
+};
 
 export interface IngressSettings {
   readonly hosts: readonly string[];
@@ -23,21 +37,24 @@ export interface IngressSettings {
   readonly allowCrossNamespace: boolean;
   readonly names: Readonly<Record<string, string>>;
   readonly verifyClient: string;
-  readonly verifyDepth: number;
-  readonly errorPage?: string;
-  readonly matchCn?: string;
-  /** `matchCn` is the annotation as deployed (check --manifests), not the construct's prop, which is anchored on output. */
-  readonly matchCnAsDeployed?: boolean;
+  /** undefined: not set (the controller's default applies). */
+  readonly verifyDepth?: number;
   readonly backend: { readonly serviceName: string; readonly port: number | string };
   readonly path: string;
   readonly pathType: string;
   readonly extraAnnotations: Readonly<Record<string, string>>;
-  /** Prefix of the annotations this construct owns. */
-  readonly annotationPrefix: string;
+  /** Whether an annotation is one the construct writes from its props (users may not set it themselves). */
+  ownsAnnotation(key: string): boolean;
+  /** @default INGRESS_NGINX_WORDING */
+  readonly wording?: SettingsWording;
 }
 
-/** Validates the annotation values exactly as ingress-nginx does, plus hosts and object names. */
+/**
+ * Validates the settings every controller takes (hosts, names, namespace, verify-client and depth, backend, path),
+ * as the controller would read them. The controller-specific values (error page, CN match) are its target's checks.
+ */
 export function checkIngressSettings(findings: Findings, s: IngressSettings): void {
+  const wording = s.wording ?? INGRESS_NGINX_WORDING;
   if (s.hosts.length === 0) findings.error('MTLS060', 'host', 'no host is set; mutual TLS is per host (SNI), so give `host` or `hosts`.');
   s.hosts.forEach((host, i) => {
     const field = s.hosts.length > 1 ? `hosts[${i}]` : 'host';
@@ -57,24 +74,19 @@ export function checkIngressSettings(findings: Findings, s: IngressSettings): vo
   if (!s.namespace) {
     findings.error('MTLS062', 'namespace', 'is not set. The auth-tls-secret annotation must name "namespace/secret", so set the chart\'s namespace (`new Chart(app, id, { namespace })`) or the `namespace` prop.');
   } else if (s.clientCaSecretNamespace && s.clientCaSecretNamespace !== s.namespace && !s.allowCrossNamespace) {
-    findings.error('MTLS062', 'clientCaSecretNamespace', `"${s.clientCaSecretNamespace}" differs from the Ingress namespace "${s.namespace}". ingress-nginx refuses cross-namespace auth-tls secrets unless its ConfigMap sets allow-cross-namespace-resources; keep the secret in "${s.namespace}", or set allowCrossNamespace after enabling that option.`);
+    findings.error('MTLS062', 'clientCaSecretNamespace', `"${s.clientCaSecretNamespace}" differs from the Ingress namespace "${s.namespace}". ${wording.controller} refuses a client CA Secret in another namespace unless configured to allow it (ingress-nginx: allow-cross-namespace-resources in its ConfigMap); keep the secret in "${s.namespace}", or set allowCrossNamespace after enabling that option.`);
   }
 
   if (!(VERIFY_CLIENT_VALUES as readonly string[]).includes(s.verifyClient)) {
-    findings.error('MTLS050', 'verifyClient', `"${s.verifyClient}" is not one of ${VERIFY_CLIENT_VALUES.join(', ')}. ingress-nginx would silently use "on".`);
+    findings.error('MTLS050', 'verifyClient', `"${s.verifyClient}" is not one of ${VERIFY_CLIENT_VALUES.join(', ')}. ${wording.invalidVerifyClient}.`);
   } else if (s.verifyClient === 'off' || s.verifyClient === 'optional_no_ca') {
-    findings.warn('MTLS054', 'verifyClient', `"${s.verifyClient}" does not enforce client certificates${s.verifyClient === 'optional_no_ca' ? ' from the trusted CA' : ''}; any client reaches the backend. Use "on" unless the backend checks ssl-client-verify itself.`);
+    findings.warn('MTLS054', 'verifyClient', `"${s.verifyClient}" does not enforce client certificates${s.verifyClient === 'optional_no_ca' ? ' from the trusted CA' : ''}; any client reaches the backend. Use "on" unless the backend checks ${wording.backendCheck} itself.`);
   } else if (s.verifyClient === 'optional') {
-    findings.warn('MTLS056', 'verifyClient', '"optional" admits clients that send no certificate: clients without a certificate reach the backend with ssl-client-verify: NONE; the backend must check it (and refuse anything but SUCCESS). Use "on" unless some requests must get through without a certificate.');
+    findings.warn('MTLS056', 'verifyClient', `"optional" admits clients that send no certificate: clients without a certificate reach the backend ${wording.unverifiedClient}. Use "on" unless some requests must get through without a certificate.`);
   }
-  if (!Number.isInteger(s.verifyDepth) || s.verifyDepth < 1) {
-    findings.error('MTLS051', 'verifyDepth', `${s.verifyDepth} is not a whole number of at least 1. ingress-nginx would silently use 1. It counts the intermediate CAs between client and root: 1 covers a root or one intermediate, 2 covers two.`);
+  if (s.verifyDepth !== undefined && (!Number.isInteger(s.verifyDepth) || s.verifyDepth < 1)) {
+    findings.error('MTLS051', 'verifyDepth', `${s.verifyDepth} is not a whole number of at least 1. ${wording.invalidVerifyDepth}. It counts the intermediate CAs between client and root: 1 covers a root or one intermediate, 2 covers two.`);
   }
-  if (s.errorPage !== undefined && (s.errorPage === '' || !ERROR_PAGE.test(s.errorPage))) {
-    findings.error('MTLS052', 'errorPage', `"${s.errorPage}" does not match what ingress-nginx accepts (an @named_location, or http(s)://host[:port] with an optional path of letters, digits, "-", "_" and "."; no query string), and the controller would reject the whole Ingress. Example: "https://errors.example.com/mtls-denied".`);
-  }
-  if (s.matchCn !== undefined) checkMatchCn(findings, 'matchCn', s.matchCn, s.matchCnAsDeployed);
-
   const { serviceName, port } = s.backend;
   if (!serviceName || serviceName.length > 63 || !DNS1035_LABEL.test(serviceName)) {
     findings.error('MTLS063', 'backend.serviceName', `"${serviceName}" is not a valid Service name: at most 63 lowercase letters, digits and "-", starting with a letter.`);
@@ -86,7 +98,7 @@ export function checkIngressSettings(findings: Findings, s: IngressSettings): vo
   if (!(PATH_TYPES as readonly string[]).includes(s.pathType)) findings.error('MTLS063', 'pathType', `"${s.pathType}" is not one of ${PATH_TYPES.join(', ')}.`);
 
   for (const key of Object.keys(s.extraAnnotations)) {
-    if (key.startsWith(`${s.annotationPrefix}auth-tls-`)) {
+    if (s.ownsAnnotation(key)) {
       findings.error('MTLS055', `annotations["${key}"]`, 'is set by this construct from its props; set the matching prop (verifyClient, verifyDepth, errorPage, matchCn, passCertificateToUpstream) instead.');
     }
   }

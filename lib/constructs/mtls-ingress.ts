@@ -1,32 +1,16 @@
 import { Chart, JsonPatch } from 'cdk8s';
+import type { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
-import { KubeIngress, KubeNamespace, KubeSecret } from '../../imports/k8s';
-import {
-  checkClientTrust, checkIngressSettings, checkSecretSize, checkServerTls, ClientTrustFacts, DEFAULT_CRL_MIN_VALIDITY_DAYS,
-  DEFAULT_SERVER_MIN_VALIDITY_DAYS, Finding, Findings, formatFinding, VerifyClient,
-} from '../checks';
-import { anchorMatchCn } from '../checks/match-cn';
+import { KubeNamespace } from '../../imports/k8s';
+import type { KubeIngress, KubeSecret } from '../../imports/k8s';
+import { ClientTrustFacts, DEFAULT_CRL_MIN_VALIDITY_DAYS, DEFAULT_SERVER_MIN_VALIDITY_DAYS, Finding, Findings, formatFinding, VerifyClient } from '../checks';
+import { ControllerTarget, IngressController, MtlsBackend, ServerTlsMaterial } from '../controllers';
+import type { MtlsIntent } from '../controllers/controller';
+import { checkSetup, refuseUnsupported } from '../controllers/check-setup';
 
-/** The annotation prefix ingress-nginx reads (its `--annotations-prefix` default). */
-export const NGINX_ANNOTATION_PREFIX = 'nginx.ingress.kubernetes.io/';
+export { authTlsAnnotations, MtlsBackend, NGINX_ANNOTATION_PREFIX, ServerTlsMaterial } from '../controllers';
 /** Annotation on the CA Secret with the earliest CRL nextUpdate, for monitoring to alert on. */
 export const CRL_NEXT_UPDATE_ANNOTATION = 'cdk8s-mtls-ingress/crl-next-update';
-
-/** The server certificate chain and key: what `kubectl create secret tls --cert --key` takes. */
-export interface ServerTlsMaterial {
-  /** The server certificate first, then each issuer up to and including the CA (PEM). */
-  readonly certificateChainPem: string;
-  /** The server certificate's private key (PEM: PKCS#8, PKCS#1 or SEC1). */
-  readonly privateKeyPem: string;
-}
-
-/** The Service that receives the verified traffic. */
-export interface MtlsBackend {
-  /** Name of the Service in the Ingress namespace. */
-  readonly serviceName: string;
-  /** Port number or port name of the Service. */
-  readonly port: number | string;
-}
 
 export interface MtlsIngressProps {
   /** The host clients connect to; its certificate must name it in a SAN. Give `host` or `hosts`. @default - none */
@@ -39,7 +23,13 @@ export interface MtlsIngressProps {
   readonly path?: string;
   /** Ingress pathType. @default "ImplementationSpecific" */
   readonly pathType?: 'Exact' | 'Prefix' | 'ImplementationSpecific';
-  /** IngressClass of the ingress-nginx controller. @default "nginx" */
+  /**
+   * The ingress controller to emit for: `IngressController.ingressNginx()`, `.f5Nginx()` or `.haproxyIngress()`.
+   * The checks on the PEM material are the same for all; each target refuses the settings it cannot express.
+   * @default IngressController.ingressNginx()
+   */
+  readonly controller?: ControllerTarget;
+  /** IngressClass (or the VirtualServer's class). @default - the target's: "nginx" (ingress-nginx, F5), "haproxy" (HAProxy Ingress) */
   readonly ingressClassName?: string;
   /** Server certificate chain and key, stored as the `kubernetes.io/tls` Secret. */
   readonly serverTls: ServerTlsMaterial;
@@ -68,13 +58,13 @@ export interface MtlsIngressProps {
    * @default - any CN
    */
   readonly matchCn?: string;
-  /** Name of the Ingress. @default - the construct id */
+  /** Name of the Ingress (or of the F5 VirtualServer). @default - the construct id */
   readonly ingressName?: string;
   /** Name of the `kubernetes.io/tls` Secret. @default - "<id>-server-tls" */
   readonly serverSecretName?: string;
-  /** Name of the Opaque Secret holding ca.crt and ca.crl. @default - "<id>-client-ca" */
+  /** Name of the Secret holding ca.crt and ca.crl (Opaque; `nginx.org/ca` for F5). @default - "<id>-client-ca" */
   readonly clientCaSecretName?: string;
-  /** Namespace of the three objects. @default - the chart's namespace (one is required) */
+  /** Namespace of the objects. @default - the chart's namespace (one is required) */
   readonly namespace?: string;
   /**
    * Also emit that Namespace, ahead of every other object of the chart, so that `kubectl apply -f dist/` works
@@ -91,89 +81,86 @@ export interface MtlsIngressProps {
   readonly crlMinValidityDays?: number;
   /** Warn when the server certificate expires within this many days. @default 30 */
   readonly serverCertificateMinValidityDays?: number;
-  /** Extra Ingress annotations (not auth-tls-*, which come from the props above). @default - none */
+  /** Extra annotations on the Ingress or VirtualServer (not the target's auth-tls-*, which come from the props above). @default - none */
   readonly annotations?: Readonly<Record<string, string>>;
-  /** Labels for all three objects. @default - none */
+  /** Labels for all the objects. @default - none */
   readonly labels?: Readonly<Record<string, string>>;
   /** The time the checks judge validity against. @default - the time of synth */
   readonly now?: Date;
 }
 
 /**
- * An ingress-nginx Ingress with mutual TLS: a `kubernetes.io/tls` Secret for the server, an Opaque Secret
- * with `ca.crt` and `ca.crl` for client verification, and the Ingress with the auth-tls annotations.
+ * Mutual TLS for one host (or several with one certificate) on the ingress controller of your choice
+ * (`controller`, ingress-nginx by default): the server's `kubernetes.io/tls` Secret, the client CA Secret with
+ * `ca.crt` and `ca.crl`, and what the controller routes with (an Ingress with its annotations, or F5's Policy
+ * and VirtualServer).
  *
  * The PEM inputs are checked at construction; every problem is reported through `node.addValidation`, so
  * `app.synth()` fails with all of them at once and writes nothing.
  */
 export class MtlsIngress extends Construct {
-  public readonly ingress: KubeIngress;
+  /** The Ingress; undefined for a target that routes with its own resource (F5's VirtualServer form). */
+  public readonly ingress?: KubeIngress;
   public readonly serverSecret: KubeSecret;
   public readonly clientCaSecret: KubeSecret;
+  /** Every object emitted, in order. */
+  public readonly objects: readonly ApiObject[];
+  /** The target the objects are for. */
+  public readonly controller: ControllerTarget;
   /** Everything the checks found, warnings included. */
   public readonly findings: readonly Finding[];
 
   constructor(scope: Construct, id: string, props: MtlsIngressProps) {
     super(scope, id);
-    const namespace = props.namespace ?? Chart.of(this).namespace;
-    const hosts = [...(props.hosts ?? []), ...(props.host !== undefined ? [props.host] : [])];
-    const ingressName = props.ingressName ?? id;
-    const serverSecretName = props.serverSecretName ?? `${id}-server-tls`;
-    const clientCaSecretName = props.clientCaSecretName ?? `${id}-client-ca`;
-    const verifyClient = props.verifyClient ?? 'on';
-    const verifyDepth = props.verifyDepth ?? 1;
-    const path = props.path ?? '/';
-    const pathType = props.pathType ?? 'ImplementationSpecific';
+    const target = this.controller = props.controller ?? IngressController.ingressNginx();
+    const intent: MtlsIntent = {
+      namespace: props.namespace ?? Chart.of(this).namespace,
+      hosts: [...(props.hosts ?? []), ...(props.host !== undefined ? [props.host] : [])],
+      backend: props.backend, path: props.path ?? '/', pathType: props.pathType ?? 'ImplementationSpecific', ingressClassName: props.ingressClassName,
+      names: { route: props.ingressName ?? id, serverSecret: props.serverSecretName ?? `${id}-server-tls`, clientCaSecret: props.clientCaSecretName ?? `${id}-client-ca` },
+      serverTls: props.serverTls, clientCaPem: props.clientCaPem, crlPem: props.crlPem,
+      verifyClient: props.verifyClient ?? 'on', verifyDepth: props.verifyDepth, errorPage: props.errorPage,
+      passCertificateToUpstream: props.passCertificateToUpstream, matchCn: props.matchCn,
+      annotations: props.annotations ?? {}, labels: props.labels,
+    };
     const now = props.now ?? new Date();
+    const fieldOf = (setting: string) => setting;
+    const { names } = intent;
 
     const findings = new Findings();
-    checkIngressSettings(findings, {
-      hosts, namespace, clientCaSecretNamespace: namespace, allowCrossNamespace: false,
-      names: { ingressName, serverSecretName, clientCaSecretName },
-      verifyClient, verifyDepth, errorPage: props.errorPage, matchCn: props.matchCn,
-      backend: props.backend, path, pathType, extraAnnotations: props.annotations ?? {}, annotationPrefix: NGINX_ANNOTATION_PREFIX,
+    const settings = refuseUnsupported(findings, target, intent, fieldOf);
+    if (names.serverSecret === names.clientCaSecret) {
+      findings.error('MTLS081', 'clientCaSecretName', `"${names.clientCaSecret}" is also the server TLS Secret's name, so one Secret would hold the key pair and the client CA, and ${target.displayName} would misread it (HAProxy Ingress ignores ca.crl in such a Secret). Give the two Secrets different names.`);
+    }
+    const { trust } = checkSetup(findings, target, {
+      hosts: intent.hosts, namespace: intent.namespace, clientCaSecretNamespace: intent.namespace, allowCrossNamespace: false,
+      names: { ingressName: names.route, serverSecretName: names.serverSecret, clientCaSecretName: names.clientCaSecret },
+      settings,
+      backend: intent.backend, path: intent.path, pathType: intent.pathType, extraAnnotations: intent.annotations, asDeployed: false, fieldOf,
+      material: {
+        servers: [{
+          hosts: intent.hosts, ...props.serverTls, chainField: 'serverTls.certificateChainPem', keyField: 'serverTls.privateKeyPem', secret: { field: 'serverTls', name: names.serverSecret },
+        }],
+        clientTrust: { clientCaPem: props.clientCaPem, crlPem: props.crlPem, caField: 'clientCaPem', crlField: 'crlPem', secret: { field: 'crlPem', name: names.clientCaSecret } },
+      },
+    }, {
+      now, crlMinValidityDays: props.crlMinValidityDays ?? DEFAULT_CRL_MIN_VALIDITY_DAYS, serverMinValidityDays: props.serverCertificateMinValidityDays ?? DEFAULT_SERVER_MIN_VALIDITY_DAYS,
     });
-    checkServerTls(findings, props.serverTls, {
-      hosts, now, minValidityDays: props.serverCertificateMinValidityDays ?? DEFAULT_SERVER_MIN_VALIDITY_DAYS,
-      chainField: 'serverTls.certificateChainPem', keyField: 'serverTls.privateKeyPem',
-    });
-    const trust = checkClientTrust(findings, { clientCaPem: props.clientCaPem, crlPem: props.crlPem }, {
-      now, crlMinValidityDays: props.crlMinValidityDays ?? DEFAULT_CRL_MIN_VALIDITY_DAYS, caField: 'clientCaPem', crlField: 'crlPem',
-    });
-
-    const serverData = { 'tls.crt': props.serverTls.certificateChainPem ?? '', 'tls.key': props.serverTls.privateKeyPem ?? '' };
-    const caData: Record<string, string> = { 'ca.crt': props.clientCaPem ?? '', ...(props.crlPem !== undefined ? { 'ca.crl': props.crlPem } : {}) };
-    checkSecretSize(findings, 'serverTls', serverSecretName, serverData);
-    checkSecretSize(findings, 'crlPem', clientCaSecretName, caData, trust?.crls.reduce((n, c) => n + c.entries.length, 0));
     this.findings = findings.all;
 
-    const metadata = (name: string, annotations?: Record<string, string>) => ({
-      name, namespace, ...(props.labels ? { labels: { ...props.labels } } : {}), ...(annotations && Object.keys(annotations).length ? { annotations } : {}),
-    });
-    if (props.createNamespace && namespace !== undefined) {
+    if (props.createNamespace && intent.namespace !== undefined) {
       const chart = Chart.of(this);
-      const namespaceObject = new KubeNamespace(this, 'Namespace', { metadata: { name: namespace, ...(props.labels ? { labels: { ...props.labels } } : {}) } });
+      const namespaceObject = new KubeNamespace(this, 'Namespace', { metadata: { name: intent.namespace, ...(props.labels ? { labels: { ...props.labels } } : {}) } });
       // cdk8s gives every object the chart's namespace, this cluster-scoped one too.
       if (chart.namespace !== undefined) namespaceObject.addJsonPatch(JsonPatch.remove('/metadata/namespace'));
       // A chart that depends on one of its objects synthesizes that object before all the others.
       chart.addDependency(namespaceObject);
     }
-    this.serverSecret = new KubeSecret(this, 'ServerSecret', { metadata: metadata(serverSecretName), type: 'kubernetes.io/tls', data: base64Values(serverData) });
-    this.clientCaSecret = new KubeSecret(this, 'ClientCaSecret', { metadata: metadata(clientCaSecretName, crlAnnotations(trust)), type: 'Opaque', data: base64Values(caData) });
-    this.ingress = new KubeIngress(this, 'Ingress', {
-      metadata: metadata(ingressName, {
-        ...props.annotations,
-        ...authTlsAnnotations({ secret: `${namespace}/${clientCaSecretName}`, verifyClient, verifyDepth, errorPage: props.errorPage, passCertificateToUpstream: props.passCertificateToUpstream ?? false, matchCn: props.matchCn }),
-      }),
-      spec: {
-        ingressClassName: props.ingressClassName ?? 'nginx',
-        rules: hosts.map((host) => ({
-          host,
-          http: { paths: [{ path, pathType, backend: { service: { name: props.backend.serviceName, port: typeof props.backend.port === 'number' ? { number: props.backend.port } : { name: props.backend.port } } } }] },
-        })),
-        tls: [{ hosts, secretName: serverSecretName }],
-      },
-    });
+    const emitted = target.emit(this, intent, crlAnnotations(trust));
+    this.serverSecret = emitted.serverSecret;
+    this.clientCaSecret = emitted.clientCaSecret;
+    this.ingress = emitted.ingress;
+    this.objects = emitted.objects;
 
     let warned = false;
     this.node.addValidation({
@@ -188,34 +175,7 @@ export class MtlsIngress extends Construct {
   }
 }
 
-/** Secret `data` as kubectl writes it: base64 of the exact bytes, never `stringData` (GitOps diffs). */
-function base64Values(values: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(Object.entries(values).map(([k, v]) => [k, Buffer.from(v, 'utf8').toString('base64')]));
-}
-
 function crlAnnotations(trust: ClientTrustFacts | undefined): Record<string, string> | undefined {
   const next = trust?.crls.map((c) => c.nextUpdate).filter((d): d is Date => d !== undefined).sort((a, b) => a.getTime() - b.getTime())[0];
   return next ? { [CRL_NEXT_UPDATE_ANNOTATION]: next.toISOString() } : undefined;
-}
-
-interface AuthTlsSettings {
-  readonly secret: string;
-  readonly verifyClient: string;
-  readonly verifyDepth: number;
-  readonly errorPage?: string;
-  readonly passCertificateToUpstream: boolean;
-  readonly matchCn?: string;
-}
-
-/** The six auth-tls annotations, values as strings (Kubernetes annotations are strings only); match-cn anchored. */
-export function authTlsAnnotations(s: AuthTlsSettings): Record<string, string> {
-  const p = NGINX_ANNOTATION_PREFIX;
-  return {
-    [`${p}auth-tls-secret`]: s.secret,
-    [`${p}auth-tls-verify-client`]: s.verifyClient,
-    [`${p}auth-tls-verify-depth`]: String(s.verifyDepth),
-    ...(s.errorPage !== undefined ? { [`${p}auth-tls-error-page`]: s.errorPage } : {}),
-    [`${p}auth-tls-pass-certificate-to-upstream`]: String(s.passCertificateToUpstream),
-    ...(s.matchCn !== undefined ? { [`${p}auth-tls-match-cn`]: anchorMatchCn(s.matchCn) } : {}),
-  };
 }

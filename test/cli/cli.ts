@@ -20,7 +20,7 @@ function newestSource(dir: string): number {
 export function requireBuild(): void {
   if (!fs.existsSync(CLI)) throw new Error(`${CLI} does not exist: run \`npm run build\` (npm test does) before these tests.`);
   const built = fs.statSync(CLI).mtimeMs;
-  const source = Math.max(...['lib/cli', 'lib/store', 'lib/pki', 'lib/checks'].map((d) => newestSource(join(ROOT, d))));
+  const source = Math.max(...['lib/cli', 'lib/store', 'lib/pki', 'lib/checks', 'lib/controllers'].map((d) => newestSource(join(ROOT, d))));
   if (source > built) throw new Error(`${CLI} is older than the sources under lib/: run \`npm run build\` before these tests.`);
 }
 

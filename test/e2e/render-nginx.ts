@@ -234,12 +234,8 @@ export function parseAuthTls(ing: K8sObject, objects: K8sObject[], opts: { allow
   return { ...st, mode: 'enabled', caPem: files.caFile.content, caFileName: files.caFile.name, crlPem: files.crlFile?.content, crlFileName: files.crlFile?.name };
 }
 
-export interface RenderInput {
-  objects: K8sObject[];
-  ingressName?: string;
-  /** which rule host to serve; default: the first TLS host, else the first rule host */
-  host?: string;
-  allowCrossNamespaceResources?: boolean;
+/** Where a renderer puts things, and the ports it must use (the nginx process harness provides them). */
+export interface NginxRenderContext {
   /** absolute directory the files will be written under (the conf refers to them by absolute path) */
   dir: string;
   listenPort: number;
@@ -251,6 +247,14 @@ export interface RenderInput {
   /** main-context error_log, at level info: nginx logs client certificate verify errors at info */
   errorLog: string;
   runAsRoot?: boolean;
+}
+
+export interface RenderInput extends NginxRenderContext {
+  objects: K8sObject[];
+  ingressName?: string;
+  /** which rule host to serve; default: the first TLS host, else the first rule host */
+  host?: string;
+  allowCrossNamespaceResources?: boolean;
 }
 
 export interface RenderedNginx {
@@ -271,7 +275,8 @@ export function findIngress(objects: K8sObject[], name?: string): K8sObject {
   return ings[0];
 }
 
-const q = (s: string): string => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+/** A string as an nginx.conf argument: double-quoted, with backslashes and quotes escaped. */
+export const q = (s: string): string => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 
 export function renderNginx(input: RenderInput): RenderedNginx {
   const ing = findIngress(input.objects, input.ingressName);
@@ -332,9 +337,17 @@ export function renderNginx(input: RenderInput): RenderedNginx {
     }
   }
 
+  const conf = nginxShell(input, `Ingress ${ns}/${ing.metadata.name}, auth-tls ${auth.mode}${auth.reason ? ` (${auth.reason})` : ''}`, srv);
+  return { conf, files, host, ingress: ing, authTls: auth };
+}
+
+/** The whole nginx.conf around one server block: temp paths, logs at info, and the harness control server. */
+export function nginxShell(
+  input: Pick<NginxRenderContext, 'generation' | 'runAsRoot' | 'errorLog' | 'tempDir' | 'controlPort'>, comment: string, serverLines: string[],
+): string {
   const t = input.tempDir;
-  const conf = [
-    `# generation ${input.generation}: Ingress ${ns}/${ing.metadata.name}, auth-tls ${auth.mode}${auth.reason ? ` (${auth.reason})` : ''}`,
+  return [
+    `# generation ${input.generation}: ${comment}`,
     ...(input.runAsRoot ? ['user root;'] : []),
     'worker_processes 1;',
     `error_log ${input.errorLog} info;`,
@@ -350,7 +363,7 @@ export function renderNginx(input: RenderInput): RenderedNginx {
     '    ssl_protocols TLSv1.2 TLSv1.3;',
     '    ssl_session_tickets off;',
     '    server {',
-    ...srv.map((l) => `        ${l}`),
+    ...serverLines.map((l) => `        ${l}`),
     '    }',
     '    # harness control endpoint: tells which config generation the answering worker runs',
     '    server {',
@@ -360,7 +373,6 @@ export function renderNginx(input: RenderInput): RenderedNginx {
     '}',
     '',
   ].join('\n');
-  return { conf, files, host, ingress: ing, authTls: auth };
 }
 
 function location(auth: AuthTlsState, upstreamPort: number, backend: string): string[] {

@@ -164,7 +164,7 @@ describe('the seed, synthesized to YAML on disk and served', () => {
         expect(fs.readdirSync(dir)).toEqual([]);
         // Bypassing validation (each object's own toJson) shows that the secret layout is a second guard: the CA
         // Secret is its own Opaque Secret, without a keypair, so ingress-nginx would deny (403), not fail open.
-        const objects = [mtls.serverSecret, mtls.clientCaSecret, mtls.ingress].map((o) => o.toJson() as K8sObject);
+        const objects = mtls.objects.map((o) => o.toJson() as K8sObject);
         expect(Buffer.from(objects[1].data['ca.crt'], 'base64').toString()).toBe(clientCaPem);
         const state = parseAuthTls(objects[2], objects);
         expect([state.mode, state.reason]).toEqual(['denied', expect.stringMatching(/no keypair or CA certificate|error decoding CA certificate/)]);

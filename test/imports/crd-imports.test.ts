@@ -32,33 +32,56 @@ test('imports/ holds exactly what `npm run import:crds` generates from shared/cr
   }
 });
 
+/** Runs node with a preload that prints, at exit, which generated modules the process loaded. */
+function moduleLoads(tmp: ReturnType<typeof scratchDir>) {
+  const report = tmp.write('report.js', `process.on('exit', () => process.stderr.write('LOADED ' + JSON.stringify(Object.keys(require.cache)
+    .filter((f) => f.includes('/build/imports/')).map((f) => f.split('/build/imports/')[1])) + '\\n'));`);
+  const loaded = (args: string[]) => {
+    const r = spawnSync(process.execPath, ['-r', report, ...args], { cwd: ROOT, encoding: 'utf8' });
+    return { status: r.status, loaded: JSON.parse(/^LOADED (.*)$/m.exec(r.stderr)?.[1] ?? 'null') as string[] | null, stderr: r.stderr };
+  };
+  /** A script that synthesizes the seed for `controller` (an expression over the package root, or undefined) into `outdir`. */
+  const synth = (outdir: string, controller?: string) => `
+      const { App, Chart } = require('cdk8s');
+      const lib = require(${JSON.stringify(join(ROOT, 'build', 'lib', 'index.js'))});
+      const seed = (f) => require('fs').readFileSync(${JSON.stringify(join(ROOT, 'test', 'fixtures', 'seed'))} + '/' + f, 'utf8');
+      const app = new App({ outdir: ${JSON.stringify(outdir)} });
+      new lib.MtlsIngress(new Chart(app, 'seed', { namespace: 'odcp' }), 'mtls', {
+        host: 'mtls.dev.ityoudao.cn', backend: { serviceName: 'web', port: 80 }, now: new Date(${FIXTURE_NOW.getTime()}),
+        serverTls: { certificateChainPem: seed('server-cert-chain.pem'), privateKeyPem: seed('server-key.pem') },
+        clientCaPem: seed('client-ca-cert.pem'), crlPem: seed('client-ca.crl'),${controller ? ` controller: ${controller},` : ''}
+      });
+      app.synth();`;
+  const check = (dir: string) => loaded([join(ROOT, 'build', 'lib', 'cli', 'main.js'), 'check', '--manifests', dir, '--dir', join(tmp.dir, 'pki')]);
+  return { loaded, synth, check };
+}
+
 test('the ingress-nginx path loads imports/k8s only: neither the library nor the CLI requires a CRD module', () => {
   requireBuild();
   const tmp = scratchDir('mtls-lazy-');
   try {
-    // Preloaded into each process: prints, at exit, which generated modules it loaded.
-    const report = tmp.write('report.js', `process.on('exit', () => process.stderr.write('LOADED ' + JSON.stringify(Object.keys(require.cache)
-      .filter((f) => f.includes('/build/imports/')).map((f) => f.split('/build/imports/')[1])) + '\\n'));`);
-    const loaded = (args: string[]) => {
-      const r = spawnSync(process.execPath, ['-r', report, ...args], { cwd: ROOT, encoding: 'utf8' });
-      return { status: r.status, loaded: JSON.parse(/^LOADED (.*)$/m.exec(r.stderr)?.[1] ?? 'null') as string[] | null, stderr: r.stderr };
-    };
-    const synth = `
-      const { App, Chart } = require('cdk8s');
-      const { MtlsIngress } = require(${JSON.stringify(join(ROOT, 'build', 'lib', 'index.js'))});
-      const seed = (f) => require('fs').readFileSync(${JSON.stringify(join(ROOT, 'test', 'fixtures', 'seed'))} + '/' + f, 'utf8');
-      const app = new App({ outdir: ${JSON.stringify(join(tmp.dir, 'dist'))} });
-      new MtlsIngress(new Chart(app, 'seed', { namespace: 'odcp' }), 'mtls', {
-        host: 'mtls.dev.ityoudao.cn', backend: { serviceName: 'web', port: 80 }, now: new Date(${FIXTURE_NOW.getTime()}),
-        serverTls: { certificateChainPem: seed('server-cert-chain.pem'), privateKeyPem: seed('server-key.pem') },
-        clientCaPem: seed('client-ca-cert.pem'), crlPem: seed('client-ca.crl'),
-      });
-      app.synth();`;
-    expect(loaded(['-e', synth])).toEqual({ status: 0, loaded: ['k8s.js'], stderr: expect.any(String) });
+    const { loaded, synth, check } = moduleLoads(tmp);
+    expect(loaded(['-e', synth(join(tmp.dir, 'dist'))])).toEqual({ status: 0, loaded: ['k8s.js'], stderr: expect.any(String) });
     expect(readdirSync(join(tmp.dir, 'dist'))).toEqual(['seed.k8s.yaml']);
-    const check = loaded([join(ROOT, 'build', 'lib', 'cli', 'main.js'), 'check', '--manifests', join(tmp.dir, 'dist'), '--dir', join(tmp.dir, 'pki')]);
-    expect(check.stderr).toMatch(/^LOADED /m);
-    expect(check.loaded).toEqual(check.loaded!.filter((m) => m === 'k8s.js'));
+    const checked = check(join(tmp.dir, 'dist'));
+    expect(checked.stderr).toMatch(/^LOADED /m);
+    expect(checked.loaded).toEqual(checked.loaded!.filter((m) => m === 'k8s.js'));
+  } finally {
+    tmp.cleanup();
+  }
+});
+
+test('a target loads the CRD module it emits, and only when it emits: HAProxy Ingress none, F5 k8s.nginx.org; check --manifests none', () => {
+  requireBuild();
+  const tmp = scratchDir('mtls-lazy-targets-');
+  try {
+    const { loaded, synth, check } = moduleLoads(tmp);
+    expect(loaded(['-e', synth(join(tmp.dir, 'haproxy'), 'lib.IngressController.haproxyIngress()')])).toEqual({ status: 0, loaded: ['k8s.js'], stderr: expect.any(String) });
+    const f5 = loaded(['-e', synth(join(tmp.dir, 'f5'), "lib.IngressController.f5Nginx({ resource: 'virtualServer' })")]);
+    expect([f5.status, f5.loaded?.sort()]).toEqual([0, ['k8s.js', 'k8s.nginx.org.js']]);
+    // reading F5's Policy and VirtualServer back needs no generated class
+    const checked = check(join(tmp.dir, 'f5'));
+    expect([checked.status, checked.loaded!.filter((m) => m !== 'k8s.js')]).toEqual([0, []]);
   } finally {
     tmp.cleanup();
   }

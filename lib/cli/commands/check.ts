@@ -12,7 +12,8 @@ export const check: Command = {
   details: `With no file options, checks the store: each current server certificate against its names, and the
 client trust bundle (ca.crt + ca.crl). Exit 0 when there is no error finding (warnings are printed), 1 otherwise.
 A CRL with fewer than --crl-min-days left is an error (MTLS035), an expired one too (MTLS034).
-Run it from cron to hear about an expiring CRL before nginx starts rejecting every client.
+Run it from cron to hear about an expiring CRL before the data plane starts rejecting every client.
+--manifests reads the objects of every controller target: ingress-nginx, F5 NGINX Ingress Controller, HAProxy Ingress.
 --json prints the shape documented in docs/CLI.md ("format": "mtls-pki-check"); the exit code is the same.`,
   examples: [
     'mtls-pki check --server-chain server-cert-chain.pem --server-key server-key.pem --host mtls.dev.ityoudao.cn --client-ca client-ca-cert.pem --crl client-ca.crl',
@@ -25,7 +26,7 @@ Run it from cron to hear about an expiring CRL before nginx starts rejecting eve
     host: { type: 'list', value: 'HOST', help: 'a host the server certificate must cover' },
     'client-ca': { type: 'string', value: 'FILE', help: 'client CA certificate(s), PEM' },
     crl: { type: 'string', value: 'FILE', help: 'CRL(s), PEM, one per client CA' },
-    manifests: { type: 'string', value: 'DIR', help: 'check the Ingresses and Secrets cdk8s synthesized into DIR' },
+    manifests: { type: 'string', value: 'DIR', help: 'check the mTLS objects (Ingresses, F5 Policies and VirtualServers, Secrets) cdk8s synthesized into DIR' },
     'crl-min-days': { type: 'string', value: 'N', help: 'fail (MTLS035) when a CRL has fewer days left (default: 7)' },
     'server-min-days': { type: 'string', value: 'N', help: 'warn when the server certificate has fewer days left (default: 30)' },
     json: { type: 'boolean', help: 'print the findings as JSON' },
