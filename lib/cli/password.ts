@@ -2,7 +2,7 @@ import { statSync } from 'node:fs';
 import { UserInputError } from '../pki';
 import { UsageError } from './args';
 import { CommandContext } from './command';
-import { readInput } from './commands/gencrl';
+import { readInputText } from '../files/input';
 import { InputStream, Stream } from './output';
 
 // Passwords for the PKCS#12 export. Never from a bare argument: argv is visible to every user in `ps` and
@@ -19,7 +19,7 @@ export async function exportPassword(ctx: CommandContext, file: string | undefin
 }
 
 export function readPasswordFile(ctx: CommandContext, file: string): string {
-  const text = readInput(file, '--password-file');
+  const text = readInputText(file, '--password-file');
   const password = text.split(/\r?\n/)[0];
   if (password === '') throw new UserInputError('--password-file', `the first line of "${file}" is empty; put the password on the first line (a PKCS#12 file without a password leaves its key unprotected).`);
   const st = statSync(file);

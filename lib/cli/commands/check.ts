@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { Command } from '../command';
 import { checkJson } from '../json';
 import { EXIT, json, printable } from '../output';
@@ -49,9 +48,9 @@ Run it from cron to hear about an expiring CRL before nginx starts rejecting eve
     } else {
       const store = await ctx.openStore();
       const listing = await store.list();
-      const at = (f: string) => join(store.dir, f);
+      const at = store.paths.file;
       findings = [
-        ...(listing.cas.some((c) => c.id === 'client-ca') ? checks.checkFiles({ clientCa: at('client-trust/ca.crt'), crl: at('client-trust/ca.crl'), ...thresholds }) : []),
+        ...(listing.cas.some((c) => c.id === 'client-ca') ? checks.checkFiles({ clientCa: store.paths.trustCa, crl: store.paths.trustCrl, ...thresholds }) : []),
         ...listing.certificates.filter((c) => c.kind === 'server' && c.status === 'valid' && c.keyFile).flatMap((c) => checks.checkFiles({
           serverChain: at(c.certFile!), serverKey: at(c.keyFile!), ...thresholds,
           hosts: c.subjectAltNames.filter((s) => /^(DNS|IP):/.test(s) && !s.startsWith('DNS:*')).map((s) => s.replace(/^(DNS|IP):/, '')),

@@ -1,5 +1,5 @@
 import type { AuditEntry } from '../../store';
-import { PUBLIC_FILE_MODE, writeFileAtomic } from '../../store/atomic-write';
+import { PUBLIC_FILE_MODE, writeFileAtomic } from '../../files/atomic-write';
 import { UsageError } from '../args';
 import { Command, minute } from '../command';
 import { crlJson } from '../json';

@@ -1,28 +1,12 @@
-import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { loadCertificateAuthority, UserInputError } from '../../pki';
-import { formatCrlNumber, generateCrlFromIndex, parseCrlNumber } from '../../pki/openssl-index';
-import { fsError, PUBLIC_FILE_MODE, writeFileAtomic } from '../../store/atomic-write';
+import { PUBLIC_FILE_MODE, writeFileAtomic } from '../../files/atomic-write';
+import { checkOutputFile, readInputText } from '../../files/input';
+import { loadCertificateAuthority } from '../../pki';
+import { generateCrlFromIndex } from '../../pki/openssl-index';
+import { consumeCrlNumber, crlNumberFileFor, readCrlNumberFile } from '../../store/crl-number';
 import { Command, minute } from '../command';
 import { EXIT, printable } from '../output';
 
 const DAY_MS = 86_400_000;
-
-export function readInput(path: string, flag: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new UserInputError(flag, code === 'ENOENT' ? `"${path}" does not exist.` : code === 'EISDIR' ? `"${path}" is a directory; give the file.` : `cannot read "${path}" (${code ?? (e as Error).message}).`);
-  }
-}
-
-/** --crlnumber FILE, else `crlnumber` next to index.txt (openssl's usual layout), else none. */
-export function crlNumberPath(explicit: string | undefined, indexPath: string): string | undefined {
-  if (explicit !== undefined) return explicit;
-  const beside = join(dirname(indexPath), 'crlnumber');
-  return existsSync(beside) ? beside : undefined;
-}
 
 /** The files of an openssl CA directory, as gencrl and import-openssl both take them. */
 export const OPENSSL_CA_FILE_OPTIONS = {
@@ -57,25 +41,17 @@ Does not use the PKI store.`,
     const keyPath = args.required('ca-key', 'give the CA private key, e.g. --ca-key client-ca-key.pem');
     const outPath = args.required('out', 'give the CRL file to write, e.g. --out client-ca.crl');
     const days = args.days('days') ?? 90;
-    const indexText = readInput(indexPath, '--index');
-    const ca = await loadCertificateAuthority(readInput(certPath, '--ca-cert'), readInput(keyPath, '--ca-key'), certPath);
-    const numberFile = crlNumberPath(args.string('crlnumber'), indexPath);
-    const numberText = numberFile === undefined ? undefined : readInput(numberFile, '--crlnumber');
+    const indexText = readInputText(indexPath, '--index');
+    const ca = await loadCertificateAuthority(readInputText(certPath, '--ca-cert'), readInputText(keyPath, '--ca-key'), certPath);
+    const numberPath = crlNumberFileFor(args.string('crlnumber'), indexPath);
+    const numberFile = numberPath === undefined ? undefined : readCrlNumberFile(numberPath);
     const now = new Date(Math.floor(Date.now() / 1000) * 1000);
-    const crlNumber = numberText === undefined ? BigInt(Math.floor(now.getTime() / 1000)) : parseCrlNumber(numberText, numberFile);
+    const crlNumber = numberFile?.next ?? BigInt(Math.floor(now.getTime() / 1000));
     const built = await generateCrlFromIndex({ indexText, ca, crlNumber, thisUpdate: now, nextUpdate: new Date(now.getTime() + days * DAY_MS), source: indexPath });
     // An --out that cannot be written is refused before the number is consumed: a typo must not cost a number.
-    try {
-      if (statSync(outPath, { throwIfNoEntry: false })?.isDirectory()) throw Object.assign(new Error(outPath), { code: 'EISDIR' });
-      accessSync(dirname(outPath), constants.W_OK);
-    } catch (e) {
-      throw fsError(outPath, e, 'write the file');
-    }
-    // The number is consumed before the CRL is written: a crash in between skips a number, never reuses one.
-    if (numberFile !== undefined) {
-      writeFileAtomic(`${numberFile}.old`, numberText!, PUBLIC_FILE_MODE);
-      writeFileAtomic(numberFile, formatCrlNumber(crlNumber + 1n), PUBLIC_FILE_MODE);
-    } else {
+    checkOutputFile(outPath, '--out');
+    if (numberFile !== undefined) consumeCrlNumber(numberFile);
+    else {
       ctx.io.stderr.write(`${ctx.err.yellow('mtls-pki: note:')} no crlnumber file next to ${indexPath}; used the Unix time ${crlNumber} as CRL number. Create one (echo 01 > crlnumber) to number CRLs as openssl does.\n`);
     }
     writeFileAtomic(outPath, built.pem, PUBLIC_FILE_MODE);

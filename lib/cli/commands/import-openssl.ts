@@ -1,9 +1,9 @@
-import { join } from 'node:path';
-import { parseCrlNumber } from '../../pki/openssl-index';
+import { readInputText } from '../../files/input';
+import { crlNumberFileFor, readCrlNumberFile } from '../../store/crl-number';
 import { UsageError } from '../args';
 import { Command, minute } from '../command';
 import { EXIT, printable } from '../output';
-import { crlNumberPath, OPENSSL_CA_FILE_OPTIONS, readInput } from './gencrl';
+import { OPENSSL_CA_FILE_OPTIONS } from './gencrl';
 
 export const importOpenssl: Command = {
   name: 'import-openssl',
@@ -27,18 +27,18 @@ same CA again adds only what is new. The openssl files are not changed.`,
     const keyPath = args.required('ca-key', 'give the CA private key, e.g. --ca-key client-ca-key.pem');
     const as = args.string('as') ?? 'client';
     if (as !== 'client' && as !== 'server') throw new UsageError(`--as must be client or server, not "${as}".`, 'import-openssl');
-    const numberFile = crlNumberPath(args.string('crlnumber'), indexPath);
-    const nextCrlNumber = numberFile === undefined ? undefined : parseCrlNumber(readInput(numberFile, '--crlnumber'), numberFile);
-    const indexText = readInput(indexPath, '--index');
-    const caCertificatePem = readInput(certPath, '--ca-cert');
-    const caPrivateKeyPem = readInput(keyPath, '--ca-key');
+    const numberFile = crlNumberFileFor(args.string('crlnumber'), indexPath);
+    const nextCrlNumber = numberFile === undefined ? undefined : readCrlNumberFile(numberFile).next;
+    const indexText = readInputText(indexPath, '--index');
+    const caCertificatePem = readInputText(certPath, '--ca-cert');
+    const caPrivateKeyPem = readInputText(keyPath, '--ca-key');
     const store = await ctx.openStore({ create: true });
     const result = await store.importOpenssl({ indexText, indexSource: indexPath, caCertificatePem, caPrivateKeyPem, caSource: certPath, nextCrlNumber, as });
     const w = (s: string) => ctx.io.stdout.write(s);
     w(`${result.adoptedCa ? ctx.out.green('adopted') : ctx.out.dim('already adopted')} ${certPath} as ${result.ca} of ${ctx.dir}\n`);
     w(`  ${result.certificatesAdded} certificate record(s) and ${result.revocationsAdded} revocation(s) added\n`);
     if (result.keptRevoked.length) w(`  kept revoked although index.txt says valid: ${printable(result.keptRevoked.join(', '))} (revocation is permanent)\n`);
-    for (const c of result.crls) w(`  CRL ${join(ctx.dir, c.file)}: #${c.number}, ${c.entries} revoked, next update ${minute(c.nextUpdate)}${c.changed ? '' : ' (unchanged)'}\n`);
+    for (const c of result.crls) w(`  CRL ${store.paths.file(c.file)}: #${c.number}, ${c.entries} revoked, next update ${minute(c.nextUpdate)}${c.changed ? '' : ' (unchanged)'}\n`);
     return EXIT.OK;
   },
 };

@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { validateCommonName } from '../../pki';
 import { DEFAULT_CLIENT_CA_CN, PkiSpec, StoreListing } from '../../store';
 import { Command, day, KEY_OPTION, keyOption } from '../command';
@@ -56,8 +55,8 @@ export const init: Command = {
       return [...[ca.id, ca.subject, ca.keyAlgorithm, `expires ${day(ca.notAfter)}`].map(printable), existed ? out.dim('kept') : out.green('created')];
     });
     ctx.io.stdout.write(`PKI store ${ctx.dir}:\n${table(rows).replace(/^(?=.)/gm, '  ')}`);
-    const crl = after.crls.map((c) => `${join(ctx.dir, c.file)} (#${c.number}, next update ${day(c.nextUpdate)})`).join(', ');
-    ctx.io.stdout.write(`Client trust for the auth-tls Secret: ${join(ctx.dir, 'client-trust/ca.crt')} and ${join(ctx.dir, 'client-trust/ca.crl')}${crl ? `; CRL ${crl}` : ''}.\n`);
+    const crl = after.crls.map((c) => `${store.paths.file(c.file)} (#${c.number}, next update ${day(c.nextUpdate)})`).join(', ');
+    ctx.io.stdout.write(`Client trust for the auth-tls Secret: ${store.paths.trustCa} and ${store.paths.trustCrl}${crl ? `; CRL ${crl}` : ''}.\n`);
     ctx.io.stdout.write(`Next: mtls-pki server <host> --dir ${ctx.dir}, then mtls-pki client <CN> --dir ${ctx.dir}.\n`);
     return EXIT.OK;
   },

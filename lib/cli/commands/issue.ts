@@ -1,11 +1,7 @@
-import { statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { buildPkcs12, inferSubjectAltName, PKCS12_DEFAULT_ITERATIONS, UserInputError, validateCommonName } from '../../pki';
-import { CaId, CertificateRecord, PkiStore } from '../../store';
-import { SECRET_FILE_MODE, writeFileAtomic } from '../../store/atomic-write';
-import { readInStore } from '../../store/store-files';
-import { sanText } from '../../store/issue';
-import { layout } from '../../store/layout';
+import { inferSubjectAltName, PKCS12_DEFAULT_ITERATIONS, UserInputError, validateCommonName } from '../../pki';
+import { CertificateRecord } from '../../store';
+import { SECRET_FILE_MODE, writeFileAtomic } from '../../files/atomic-write';
+import { checkOutputFile } from '../../files/input';
 import { UsageError } from '../args';
 import { Command, CommandContext, day, KEY_OPTION, keyOption } from '../command';
 import { EXIT, printable } from '../output';
@@ -36,11 +32,11 @@ export const server: Command = {
     const name = args.string('name') ?? names[0];
     if (args.string('name') !== undefined) validateCommonName(name, '--name');
     const store = await ctx.openStore();
-    const { record, created } = await store.issueServer(name, names, { keyAlgorithm: keyOption(args, 'server'), validityDays: args.days('days'), force: args.flag('force') });
-    const f = record.files!;
+    const { record, created, paths } = await store.issueServer(name, names, { keyAlgorithm: keyOption(args, 'server'), validityDays: args.days('days'), force: args.flag('force') });
+    const f = paths!;
     ctx.io.stdout.write(describe(ctx, record, created));
-    ctx.io.stdout.write(`  chain (tls.crt): ${printable(join(ctx.dir, f.chain!))}\n  key   (tls.key): ${printable(join(ctx.dir, f.key!))}  (0600, secret)\n`);
-    ctx.io.stdout.write(`${printable(`  kubectl create secret tls ${name.replace(/^\*\./, 'wildcard-').replace(/[^a-z0-9.-]/g, '-')}-tls --cert ${join(ctx.dir, f.chain!)} --key ${join(ctx.dir, f.key!)}`)}\n`);
+    ctx.io.stdout.write(`  chain (tls.crt): ${printable(f.chain!)}\n  key   (tls.key): ${printable(f.key!)}  (0600, secret)\n`);
+    ctx.io.stdout.write(`${printable(`  kubectl create secret tls ${name.replace(/^\*\./, 'wildcard-').replace(/[^a-z0-9.-]/g, '-')}-tls --cert ${f.chain!} --key ${f.key!}`)}\n`);
     return EXIT.OK;
   },
 };
@@ -98,61 +94,26 @@ prompt without echo; never from an argument, which \`ps\` would show.`,
     // Everything that can refuse comes before the certificate is issued: the target file, a certificate the
     // store would reuse but cannot export, then the password.
     if (p12 !== undefined) {
-      checkWritable(p12);
-      if (!args.flag('new')) await refuseKeylessReuse(store, commonName, altNames, p12);
+      checkOutputFile(p12, '--p12');
+      const reused = args.flag('new') ? undefined : store.clientDecision(commonName, altNames).reuse;
+      if (reused && !reused.files?.key) throw new UserInputError(p12, `not written: the client certificate ${commonName} (serial ${reused.serialHex}) ${KEYLESS.replace('it was', 'was')}. Issue a new certificate with --new (and revoke the old one when it is no longer used).`);
     }
     const password = p12 === undefined ? undefined : await exportPassword(ctx, passwordFile, 'client', p12);
-    const { record, created } = await store.issueClient(commonName, altNames, { keyAlgorithm, validityDays, force: args.flag('new') });
+    const { record, created, paths } = await store.issueClient(commonName, altNames, { keyAlgorithm, validityDays, force: args.flag('new') });
     ctx.io.stdout.write(describe(ctx, record, created));
-    const f = record.files;
-    if (!f?.key) {
+    if (!paths?.key) {
       if (p12 !== undefined) throw new UserInputError(p12, `not written: ${KEYLESS}. Issue a new certificate with --new (and revoke the old one when it is no longer used).`);
       ctx.io.stdout.write(`  ${KEYLESS}; issue a new one with: mtls-pki client ${printable(commonName)} --new\n`);
       return EXIT.OK;
     }
-    ctx.io.stdout.write(`  certificate: ${printable(join(ctx.dir, f.cert))}\n  key:         ${printable(join(ctx.dir, f.key))}  (0600, secret)\n`);
+    ctx.io.stdout.write(`  certificate: ${printable(paths.cert)}\n  key:         ${printable(paths.key)}  (0600, secret)\n`);
     if (p12 !== undefined) {
-      const bytes = await buildPkcs12({
-        certificatePem: readStoreFile(store, f.cert),
-        privateKeyPem: readStoreFile(store, f.key),
-        caCertificatesPem: (await issuingChain(store, record.issuer)).map((ca) => readStoreFile(store, layout.caCert(ca))).join(''),
-        password: password!,
-        friendlyName: record.commonName,
-      });
-      writeFileAtomic(p12, bytes, SECRET_FILE_MODE);
+      writeFileAtomic(p12, await store.pkcs12(record, { password: password! }), SECRET_FILE_MODE);
       ctx.io.stdout.write(`  PKCS#12:     ${p12}  (0600, secret: certificate, key and client CA chain${created ? '' : '; exported, not re-issued'})\n`);
     }
-    ctx.io.stdout.write(`${printable(`  curl --cert ${join(ctx.dir, f.cert)} --key ${join(ctx.dir, f.key)} --cacert ${join(ctx.dir, 'server-ca/cert.pem')} https://<host>/`)}\n`);
+    ctx.io.stdout.write(`${printable(`  curl --cert ${paths.cert} --key ${paths.key} --cacert ${store.paths.serverCaCert} https://<host>/`)}\n`);
     return EXIT.OK;
   },
 };
 
 const KEYLESS = 'it was adopted from an openssl index without its key, so the store cannot hand it out';
-
-/** `client CN --p12` would reuse a certificate whose key the store does not have (adopted from openssl): refuse early. */
-async function refuseKeylessReuse(store: PkiStore, commonName: string, altNames: readonly string[], p12: string): Promise<void> {
-  const wanted = altNames.map((n, i) => sanText(inferSubjectAltName(n, `name ${i + 2}`))).sort().join();
-  const reused = (await store.list()).certificates.find((c) => c.kind === 'client' && c.commonName === commonName && c.status === 'valid' && [...c.subjectAltNames].sort().join() === wanted);
-  if (reused && !reused.keyFile) throw new UserInputError(p12, `not written: the client certificate ${commonName} (serial ${reused.serialHex}) ${KEYLESS.replace('it was', 'was')}. Issue a new certificate with --new (and revoke the old one when it is no longer used).`);
-}
-
-/** The CA that issued a certificate, then its issuers up to the root. */
-async function issuingChain(store: PkiStore, issuer: CaId): Promise<CaId[]> {
-  const { cas } = await store.list();
-  const chain: CaId[] = [];
-  for (let id: CaId | null = issuer; id && !chain.includes(id); id = cas.find((c) => c.id === id)?.issuer ?? null) chain.push(id);
-  return chain;
-}
-
-function readStoreFile(store: PkiStore, relative: string): string {
-  const bytes = readInStore(store.dir, relative);
-  if (!bytes) throw new UserInputError(join(store.dir, relative), 'is missing, but store.json lists it. Restore it from a backup, or issue a new certificate with --new.');
-  return bytes.toString('utf8');
-}
-
-/** Refuses, before anything is issued, an output path that cannot become a file. */
-function checkWritable(path: string): void {
-  const st = statSync(path, { throwIfNoEntry: false });
-  if (st?.isDirectory()) throw new UserInputError(path, 'is a directory; give --p12 the file to write, e.g. Client001.p12.');
-  if (!statSync(dirname(path), { throwIfNoEntry: false })?.isDirectory()) throw new UserInputError(path, 'cannot be written: its directory does not exist. Create it first.');
-}

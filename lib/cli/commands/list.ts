@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { CertificateListing } from '../../store';
 import { Command, day, minute } from '../command';
 import { listJson } from '../json';
@@ -48,7 +47,7 @@ wider than 0600. --json prints the shape documented in docs/CLI.md ("format": "m
       w(table([['CA', 'NUMBER', 'THIS UPDATE', 'NEXT UPDATE', 'DAYS LEFT', 'REVOKED', 'FILE'],
         ...listing.crls.map((c) => {
           const left = c.daysLeft === undefined ? '-' : String(c.daysLeft);
-          return [printable(c.ca), c.number ?? '-', minute(c.thisUpdate), minute(c.nextUpdate), c.refreshDue ? p.yellow(`${left} (renew due)`) : left, String(c.entries), printable(join(ctx.dir, c.file))];
+          return [printable(c.ca), c.number ?? '-', minute(c.thisUpdate), minute(c.nextUpdate), c.refreshDue ? p.yellow(`${left} (renew due)`) : left, String(c.entries), printable(store.paths.file(c.file))];
         })]).replace(/^(?=.)/gm, '  '));
     }
     return EXIT.OK;

@@ -1,6 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { REVOCATION_REASONS, UserInputError } from '../../pki';
+import { readInputText } from '../../files/input';
+import { REVOCATION_REASONS } from '../../pki';
 import { normalizeSerial } from '../../store/revoke';
 import { UsageError } from '../args';
 import { Command, minute, reasonOption } from '../command';
@@ -28,14 +27,7 @@ Reasons: ${Object.keys(REVOCATION_REASONS).join(', ')}.`,
     const given = [cn, serial, certFile].filter((v) => v !== undefined).length;
     if (given !== 1) throw new UsageError(given === 0 ? 'say what to revoke: a common name, --serial HEX or --cert FILE.' : 'give only one of a common name, --serial and --cert.', 'revoke');
     const reason = reasonOption(args, 'revoke');
-    let certificatePem: string | undefined;
-    if (certFile !== undefined) {
-      try {
-        certificatePem = readFileSync(certFile, 'utf8');
-      } catch (e) {
-        throw new UserInputError('--cert', `cannot read "${certFile}" (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}).`);
-      }
-    }
+    const certificatePem = certFile === undefined ? undefined : readInputText(certFile, '--cert');
     const store = await ctx.openStore();
     const before = await store.list();
     const record = await store.revoke(cn !== undefined ? { commonName: cn } : serial !== undefined ? { serialHex: normalizeSerial(serial, '--serial') } : { certificatePem }, reason);
@@ -44,10 +36,10 @@ Reasons: ${Object.keys(REVOCATION_REASONS).join(', ')}.`,
     ctx.io.stdout.write(`${already ? out.dim('already revoked') : out.red('revoked')} ${printable(record.commonName ?? '')} serial ${record.serialHex} (${record.issuer}) at ${minute(record.revokedAt)}${record.reason ? `, reason ${record.reason}` : ''}\n`);
     // The CRLs as this revoke wrote them, under its lock: a concurrent revoke may already have published newer ones.
     for (const crl of record.crls.filter((c) => c.ca === record.issuer || c.ca !== 'server-ca')) {
-      ctx.io.stdout.write(`  CRL ${printable(join(ctx.dir, crl.file))}: #${crl.number}, ${crl.entries} revoked, next update ${minute(crl.nextUpdate)}\n`);
+      ctx.io.stdout.write(`  CRL ${printable(store.paths.file(crl.file))}: #${crl.number}, ${crl.entries} revoked, next update ${minute(crl.nextUpdate)}\n`);
     }
     if (record.issuer !== 'server-ca') {
-      ctx.io.stdout.write(`  update the auth-tls Secret's ca.crl from ${join(ctx.dir, 'client-trust/ca.crl')} (or re-run cdk8s synth)\n`);
+      ctx.io.stdout.write(`  update the auth-tls Secret's ca.crl from ${printable(store.paths.trustCrl)} (or re-run cdk8s synth)\n`);
     }
     if (reason && reason !== record.reason && already) ctx.io.stderr.write(`${ctx.err.yellow('mtls-pki: note:')} the reason stays ${record.reason ?? 'unspecified'}, as first recorded.\n`);
     return EXIT.OK;
