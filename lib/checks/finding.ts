@@ -77,6 +77,8 @@ export const CHECKS = {
   MTLS063: 'the backend or path is invalid',
   MTLS064: 'a symbolic link in the manifests folder was not followed',
   MTLS070: 'the Ingress has no usable client CA secret (fail-open)',
+  MTLS090: 'the store\'s current server certificate is revoked',
+  MTLS091: 'a client certificate of the store expires soon or has expired',
 } as const;
 export type CheckCode = keyof typeof CHECKS;
 

@@ -115,6 +115,8 @@ export function reasonOption(args: Args, command: string): RevocationReason | un
   return v === undefined ? undefined : asUsage(command, () => parseRevocationReason(v, '--reason'));
 }
 
+export const JSON_OPTION = { type: 'boolean', help: 'print the result as JSON (docs/CLI.md documents the shape)' } as const;
+
 export const KEY_OPTION = { type: 'string', value: 'ALG', help: 'key algorithm: ec-p256 (default), ec-p384, rsa-2048, rsa-3072, rsa-4096' } as const;
 
 export const day = (iso: string | Date | undefined) => (iso === undefined ? '-' : new Date(iso).toISOString().slice(0, 10));

@@ -32,6 +32,21 @@ export function readInputFile(path: string, field: string): string {
 }
 
 /**
+ * Refuses, before anything is issued, an output directory (`option`, e.g. `--out`) that cannot hold files: a
+ * file, or one this user cannot write. A missing one is created later (0700), so its parent must be writable.
+ */
+export function checkOutputDir(path: string, option: string): void {
+  const st = fs.statSync(path, { throwIfNoEntry: false });
+  if (st && !st.isDirectory()) throw new UserInputError(path, `is a file; give ${option} a directory (it is created when missing).`);
+  try {
+    if (st) fs.accessSync(path, fs.constants.W_OK);
+    else fs.accessSync(dirname(path), fs.constants.W_OK);
+  } catch (e) {
+    throw fsError(path, e, st ? 'write into the directory' : 'create the directory');
+  }
+}
+
+/**
  * Refuses, before anything is issued or a number consumed, an output path (`option`, e.g. `--p12`) that cannot
  * become a file: a directory, a directory that does not exist, one this user cannot write.
  */

@@ -1,4 +1,5 @@
 import { DEFAULT_KEY_ALGORITHM, DEFAULT_VALIDITY_DAYS, inferSubjectAltName, KeyAlgorithm, parseKeyAlgorithm, RevocationReason, UserInputError, validateCommonName } from '../pki';
+import { didYouMean } from '../util/did-you-mean';
 import { describeLeaf, ensureCa, issueClient, IssueContext, issueServer, refuseForeignCaFiles } from './issue';
 import { decideClient, decideServer, LeafDecision, RENEW_BEFORE_DAYS } from './reuse';
 import { recordRevocation, resolveTargets } from './revoke';
@@ -162,7 +163,7 @@ function checkRevokedTargets(state: StoreState, spec: PkiSpec): void {
   const specified = new Set([...(spec.clients ?? []).map((c) => c.commonName), ...(spec.servers ?? []).map((s) => s.names[0])]);
   (spec.revoked ?? []).forEach((r, i) => {
     if (r.commonName !== undefined && !specified.has(r.commonName) && !state.certificates.some((c) => c.commonName === r.commonName || c.name === r.commonName)) {
-      throw new UserInputError(`revoked[${i}]`, `no certificate with common name "${r.commonName}" in the store or in the spec's clients; list it under clients too, or remove it from revoked.`);
+      throw new UserInputError(`revoked[${i}]`, `no certificate with common name "${r.commonName}" in the store or in the spec's clients${didYouMean(r.commonName, [...specified, ...state.certificates.map((c) => c.commonName)])}; list it under clients too, or remove it from revoked.`);
     }
     if (r.serialHex !== undefined) resolveTargets('', state, { serialHex: r.serialHex }, 'all', `revoked[${i}]`);
   });

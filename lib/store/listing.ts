@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { RevocationReason, UserInputError } from '../pki';
 import { allLostRevocations, crlIssuers, crlRefreshReason, PublishedCrl, PublishedView, publishedCrl } from './crls';
 import { CA_IDS, CaId, layout } from './layout';
-import { RENEW_BEFORE_DAYS } from './reuse';
+import { currentClient, currentServer, RENEW_BEFORE_DAYS } from './reuse';
 import { revocationOf } from './revoke';
 import { readState, StoreState } from './state';
 
@@ -33,6 +33,8 @@ export interface CertificateListing {
   readonly status: 'valid' | 'revoked' | 'expired' | 'replaced';
   /** Valid, with fewer than RENEW_BEFORE_DAYS (30) days left: `mtls-pki client CN` or the next synth renews it. */
   readonly expiresSoon: boolean;
+  /** The certificate the store hands out for this name: `serverTls(name)` for a server, `client(commonName)` for a client. */
+  readonly current: boolean;
   readonly revokedAt?: string;
   readonly reason?: RevocationReason;
   readonly certFile?: string;
@@ -78,6 +80,7 @@ export function listingOf(dir: string, state: StoreState, now: Date, warn: (mess
       kind: c.kind, name: c.name, commonName: c.commonName, serialHex: c.serialHex, issuer: c.issuer,
       subjectAltNames: c.subjectAltNames, notAfter: c.notAfter, daysLeft: daysLeft(c.notAfter, now), status,
       expiresSoon: status === 'valid' && Date.parse(c.notAfter) - now.getTime() < RENEW_BEFORE_DAYS * DAY_MS,
+      current: (c.kind === 'server' ? currentServer(state, c.name) : currentClient(state, c.commonName, now)) === c,
       ...(r ? { revokedAt: r.revokedAt, ...(r.reason ? { reason: r.reason } : {}) } : {}),
       ...(c.files ? { certFile: c.files.chain ?? c.files.cert, keyFile: c.files.key } : {}),
     };

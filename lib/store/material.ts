@@ -1,8 +1,9 @@
 import { join } from 'node:path';
 import { UserInputError } from '../pki';
 import { readCaCertificate } from './ca-files';
+import { didYouMean } from '../util/did-you-mean';
 import { CaId, layout } from './layout';
-import { currentServer, isUsable, newestFirst } from './reuse';
+import { currentClient, currentServer } from './reuse';
 import { revocationOf } from './revoke';
 import { CertificateRecord, StoreState } from './state';
 import { readInStore } from './store-files';
@@ -105,7 +106,7 @@ export function materialOf(dir: string, state: StoreState, now: Date): PkiMateri
       const cert = currentServer(state, name);
       if (!cert?.files?.key || !cert.files.chain) {
         const names = [...new Set(state.certificates.filter((c) => c.kind === 'server').map((c) => c.name))];
-        throw new UserInputError('server name', `"${name}" is not a server certificate of this store${names.length ? ` (it has: ${names.join(', ')})` : ''}; add it to PkiSpec.servers or run \`mtls-pki server ${name}\`.`);
+        throw new UserInputError('server name', `"${name}" is not a server certificate of this store${didYouMean(name, names)}${names.length ? ` (it has: ${names.join(', ')})` : ''}; add it to PkiSpec.servers or run \`mtls-pki server ${name}\`.`);
       }
       return { certificateChainPem: read(dir, cert.files.chain), privateKeyPem: read(dir, cert.files.key) };
     },
@@ -115,9 +116,8 @@ export function materialOf(dir: string, state: StoreState, now: Date): PkiMateri
       return bundle;
     },
     client(commonName) {
-      const all = state.certificates.filter((c) => c.kind === 'client' && c.commonName === commonName && c.files?.key).sort(newestFirst);
-      const cert = all.find((c) => isUsable(state, c, now)) ?? all[0];
-      if (!cert) throw new UserInputError('client common name', `no client certificate with CN "${commonName}" (with its key) in the store; add it to PkiSpec.clients or run \`mtls-pki client ${commonName}\`.`);
+      const cert = currentClient(state, commonName, now);
+      if (!cert) throw new UserInputError('client common name', `no client certificate with CN "${commonName}" (with its key) in the store${didYouMean(commonName, state.certificates.filter((c) => c.kind === 'client').map((c) => c.commonName))}; add it to PkiSpec.clients or run \`mtls-pki client ${commonName}\`.`);
       return {
         certificatePem: read(dir, cert.files!.cert),
         privateKeyPem: read(dir, cert.files!.key!),

@@ -40,6 +40,12 @@ export function currentServer(state: StoreState, name: string): CertificateRecor
   return state.certificates.filter((c) => c.kind === 'server' && c.name === name && !c.replacedBy && c.files).sort(newestFirst)[0];
 }
 
+/** The client certificate `commonName` the store hands out: the newest usable one with its key, else the newest with its key. */
+export function currentClient(state: StoreState, commonName: string, now: Date): CertificateRecord | undefined {
+  const all = state.certificates.filter((c) => c.kind === 'client' && c.commonName === commonName && c.files?.key).sort(newestFirst);
+  return all.find((c) => isUsable(state, c, now)) ?? all[0];
+}
+
 const daysLeft = (c: CertificateRecord, now: Date) => Math.floor((Date.parse(c.notAfter) - now.getTime()) / DAY_MS);
 
 /** Usable, and either more than RENEW_BEFORE_DAYS left or already ending with its CA. */

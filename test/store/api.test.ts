@@ -63,7 +63,7 @@ describe('PkiStore API for the CLI', () => {
       fs.cpSync(s.dir, s2.dir, { recursive: true });
       const copy = await s2.open();
       const renewed = await copy.issueClient('alice', [], { now: at(340) });
-      expect(renewed).toMatchObject({ created: true, verb: 'renewed', why: due.why });
+      expect(renewed).toMatchObject({ created: true, verb: 'renewed', why: (due as { why: string }).why });
       expect(s2.changes).toEqual([expect.stringMatching(/^renewed client certificate "alice" \(serial [0-9A-F]+, no SAN, valid until 2031-\d\d-\d\d\): serial [0-9A-F]+ expires in 24 day\(s\)$/)]);
       // ensure agrees: the renewed one is fresh, so nothing more is issued (only the CRLs, long due, are re-signed).
       s2.changes.length = 0;

@@ -3,8 +3,9 @@ import { checkOutputFile, readInputText } from '../../files/input';
 import { loadCertificateAuthority } from '../../pki';
 import { generateCrlFromIndex } from '../../pki/openssl-index';
 import { consumeCrlNumber, crlNumberFileFor, readCrlNumberFile } from '../../store/crl-number';
-import { Command, minute } from '../command';
-import { EXIT, printable } from '../output';
+import { Command, JSON_OPTION, minute } from '../command';
+import { gencrlJson } from '../json';
+import { EXIT, json, printable } from '../output';
 
 const DAY_MS = 86_400_000;
 
@@ -18,7 +19,7 @@ export const OPENSSL_CA_FILE_OPTIONS = {
 export const gencrl: Command = {
   name: 'gencrl',
   summary: 'Make a CRL from an existing openssl CA database: a drop-in for `openssl ca -gencrl`, with no openssl.cnf needed.',
-  usage: 'gencrl --index index.txt --ca-cert C --ca-key K --out crl.pem [--days N] [--crlnumber FILE]',
+  usage: 'gencrl --index index.txt --ca-cert C --ca-key K --out crl.pem [--days N] [--crlnumber FILE] [--json]',
   details: `Lists every R line of index.txt with its revocation date and reason, as openssl does, in a v2 CRL with
 CRL Number and Authority Key Identifier. The crlnumber file (hex; default: the one next to index.txt) gives the
 CRL's number and is then incremented, atomically, keeping the previous value in crlnumber.old as openssl does.
@@ -32,6 +33,7 @@ Does not use the PKI store.`,
     crldays: { type: 'string', value: 'N', aliasOf: 'days', help: '' },
     crlnumber: { type: 'string', value: 'FILE', help: 'the crlnumber file (default: crlnumber next to index.txt)' },
     dir: { type: 'string', value: 'DIR', help: 'accepted like every command, but unused: gencrl works on openssl\'s files, not the store' },
+    json: JSON_OPTION,
   },
   usesStore: false,
   positionals: { min: 0, max: 0 },
@@ -55,7 +57,9 @@ Does not use the PKI store.`,
       ctx.io.stderr.write(`${ctx.err.yellow('mtls-pki: note:')} no crlnumber file next to ${indexPath}; used the Unix time ${crlNumber} as CRL number. Create one (echo 01 > crlnumber) to number CRLs as openssl does.\n`);
     }
     writeFileAtomic(outPath, built.pem, PUBLIC_FILE_MODE);
-    ctx.io.stdout.write(`wrote ${outPath}: CRL #${crlNumber} of ${printable(ca.facts.subject)}, ${built.entryCount} revoked, next update ${minute(new Date(now.getTime() + days * DAY_MS))}\n`);
+    const nextUpdate = new Date(now.getTime() + days * DAY_MS);
+    if (args.flag('json')) json(ctx.io, gencrlJson(outPath, ca.facts.subject, crlNumber, now, nextUpdate, built.entryCount, numberPath));
+    else ctx.io.stdout.write(`wrote ${outPath}: CRL #${crlNumber} of ${printable(ca.facts.subject)}, ${built.entryCount} revoked, next update ${minute(nextUpdate)}\n`);
     return EXIT.OK;
   },
 };
