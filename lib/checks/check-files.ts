@@ -1,7 +1,10 @@
-import { readFileSync } from 'node:fs';
+import { readInputFile } from '../files/input';
 import { UserInputError } from '../pki';
 import { checkMtls, DEFAULT_CRL_MIN_VALIDITY_DAYS, DEFAULT_SERVER_MIN_VALIDITY_DAYS } from './check-mtls';
 import { Finding, Findings } from './finding';
+
+// Part of the package API since the first release; the one reader of the files a user names lives in lib/files.
+export { readInputFile };
 
 export interface CheckFilesOptions {
   /** Server certificate chain (leaf first), PEM. */
@@ -16,18 +19,6 @@ export interface CheckFilesOptions {
   readonly now?: Date;
   readonly crlMinValidityDays?: number;
   readonly serverMinValidityDays?: number;
-}
-
-/** Reads a file for a check; a missing or unreadable file is a UserInputError naming the path. */
-export function readInputFile(path: string, field: string): string {
-  try {
-    // PEM is decoded as UTF-8; anything else (DER) keeps its bytes as latin1, so the checks can say it is DER.
-    const bytes = readFileSync(path);
-    return bytes.includes('-----BEGIN') ? bytes.toString('utf8') : bytes.toString('latin1');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new UserInputError(field, code === 'ENOENT' ? `file "${path}" does not exist.` : code === 'EISDIR' ? `"${path}" is a directory; give a file.` : `cannot read "${path}" (${code ?? (e as Error).message}).`);
-  }
 }
 
 /** The checks of `mtls-pki check` on PEM files; the same checks the construct runs at synth time. */

@@ -84,6 +84,8 @@ export const CHECKS = {
   MTLS084: 'HAProxy Ingress auth-tls-strict is false (fail-open on a broken CA Secret)',
   MTLS085: 'HAProxy Ingress cannot limit the verify depth the client CA bundle needs',
   MTLS086: 'F5 NGINX Ingress Controller ignores an IngressMTLS policy',
+  MTLS090: 'the store\'s current server certificate is revoked',
+  MTLS091: 'a client certificate of the store expires soon or has expired',
 } as const;
 export type CheckCode = keyof typeof CHECKS;
 

@@ -1,3 +1,5 @@
+import { didYouMean } from '../util/did-you-mean';
+
 // A small argument parser: `--name value`, `--name=value`, boolean `--flag`, repeatable list options,
 // `-h` for `--help`, and `--` to end the options. Anything it does not know is a usage error (exit 2).
 
@@ -39,14 +41,14 @@ export function parseArgs(argv: readonly string[], specs: OptionSpecs, command?:
       continue;
     }
     if (!arg.startsWith('--') || arg === '-') {
-      if (arg.startsWith('-') && arg !== '-') throw new UsageError(`unknown option ${arg}; options are spelled --name.`, command);
+      if (arg.startsWith('-') && arg !== '-') throw new UsageError(`unknown option ${arg}${didYouMean(arg.replace(/^-+/, '').split('=')[0], Object.keys(specs), (s) => `--${s}`)}; options are spelled --name.`, command);
       positionals.push(arg);
       continue;
     }
     const eq = arg.indexOf('=');
     const name = arg.slice(2, eq === -1 ? undefined : eq);
     const given = specs[name];
-    if (!given) throw new UsageError(`unknown option --${name}.`, command);
+    if (!given) throw new UsageError(`unknown option --${name}${didYouMean(name, Object.keys(specs), (s) => `--${s}`)}.`, command);
     const key = given.aliasOf ?? name;
     const spec = specs[key] ?? given;
     if (spec.type === 'boolean') {
@@ -71,7 +73,7 @@ export function parseArgs(argv: readonly string[], specs: OptionSpecs, command?:
 
 /** Typed accessors over ParsedArgs. */
 export class Args {
-  constructor(private readonly parsed: ParsedArgs, private readonly command: string) {}
+  constructor(private readonly parsed: ParsedArgs, readonly command: string) {}
 
   get positionals(): readonly string[] {
     return this.parsed.positionals;

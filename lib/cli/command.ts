@@ -16,6 +16,11 @@ export interface CommandContext {
   readonly err: Paint;
   /** Every warning printed so far (the store's permission warnings, …), for --json output. */
   readonly warnings: readonly string[];
+  /**
+   * The store's change lines (a CA created, a certificate issued, a CRL re-signed), for --json output. Not
+   * printed: each command reports what it did in its own words.
+   */
+  readonly changes: readonly string[];
   openStore(options?: Pick<OpenOptions, 'create'>): Promise<PkiStore>;
 }
 
@@ -44,18 +49,21 @@ export const COMMON_OPTIONS: OptionSpecs = {
 export function makeContext(io: Io, dir: string): CommandContext {
   const err = paint(colorEnabled(io.stderr, io.env));
   const warnings: string[] = [];
+  const changes: string[] = [];
   return {
     io,
     dir,
     out: paint(colorEnabled(io.stdout, io.env)),
     err,
     warnings,
+    changes,
     openStore: (options = {}) => PkiStore.open(dir, {
       create: options.create ?? false,
       onWarning: (m) => {
         warnings.push(m);
         io.stderr.write(`${err.yellow('mtls-pki: warning:')} ${printable(m)}\n`);
       },
+      onChange: (m) => void changes.push(m),
       progress: (label, work) => withSpinner(io, label, work),
     }),
   };
@@ -106,6 +114,8 @@ export function reasonOption(args: Args, command: string): RevocationReason | un
   const v = args.string('reason');
   return v === undefined ? undefined : asUsage(command, () => parseRevocationReason(v, '--reason'));
 }
+
+export const JSON_OPTION = { type: 'boolean', help: 'print the result as JSON (docs/CLI.md documents the shape)' } as const;
 
 export const KEY_OPTION = { type: 'string', value: 'ALG', help: 'key algorithm: ec-p256 (default), ec-p384, rsa-2048, rsa-3072, rsa-4096' } as const;
 

@@ -12,6 +12,7 @@ import { client, server } from './commands/issue';
 import { list } from './commands/list';
 import { revoke } from './commands/revoke';
 import { colorEnabled, EXIT, Io, paint, reportError } from './output';
+import { didYouMean } from '../util/did-you-mean';
 
 // mtls-pki: the PKI store from the shell, for operators used to openssl. Exit codes: 0 success, 1 a finding
 // or a refusal (bad input file, locked store, failed check), 2 a usage error.
@@ -74,7 +75,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
         return EXIT.OK;
       }
       const topic = COMMANDS.find((c) => c.name === rest[0]);
-      if (!topic) throw new UsageError(`there is no command "${rest[0]}"; the commands are ${COMMANDS.map((c) => c.name).join(', ')}.`);
+      if (!topic) throw new UsageError(`there is no command "${rest[0]}"${didYouMean(rest[0], COMMANDS.map((c) => c.name), (s) => s)}; the commands are ${COMMANDS.map((c) => c.name).join(', ')}.`);
       io.stdout.write(helpText(topic, paint(colorEnabled(io.stdout, io.env))));
       return EXIT.OK;
     }
@@ -83,8 +84,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       throw new UsageError(`${first} is not a command; the command comes first and its options after it, e.g. mtls-pki list --dir pki.`);
     }
     if (!command) {
-      const near = COMMANDS.find((c) => c.name.startsWith(first.slice(0, 3)));
-      throw new UsageError(`unknown command "${first}"${near ? ` (did you mean ${near.name}?)` : ''}; the commands are ${COMMANDS.map((c) => c.name).join(', ')}.`);
+      throw new UsageError(`unknown command "${first}"${didYouMean(first, COMMANDS.map((c) => c.name), (s) => s)}; the commands are ${COMMANDS.map((c) => c.name).join(', ')}.`);
     }
     const parsed = parseArgs(rest, optionSpecs(command), command.name);
     const args = new Args(parsed, command.name);

@@ -2,7 +2,7 @@ import { statSync } from 'node:fs';
 import { UserInputError } from '../pki';
 import { UsageError } from './args';
 import { CommandContext } from './command';
-import { readInput } from './commands/gencrl';
+import { readInputText } from '../files/input';
 import { InputStream, Stream } from './output';
 
 // Passwords for the PKCS#12 export. Never from a bare argument: argv is visible to every user in `ps` and
@@ -19,7 +19,7 @@ export async function exportPassword(ctx: CommandContext, file: string | undefin
 }
 
 export function readPasswordFile(ctx: CommandContext, file: string): string {
-  const text = readInput(file, '--password-file');
+  const text = readInputText(file, '--password-file');
   const password = text.split(/\r?\n/)[0];
   if (password === '') throw new UserInputError('--password-file', `the first line of "${file}" is empty; put the password on the first line (a PKCS#12 file without a password leaves its key unprotected).`);
   const st = statSync(file);
@@ -41,10 +41,25 @@ async function promptTwice(ctx: CommandContext, command: string, what: string): 
 }
 
 /**
- * Reads one line per prompt from a terminal without echo (raw mode). Backspace deletes, Enter ends a line,
- * Ctrl-C, Ctrl-D on an empty line, or the end of input cancel. Escape sequences (arrow keys) are ignored.
+ * Asks a yes/no question on the terminal (stdin must be one); true only for an answer starting with y or Y.
+ * Enter alone, anything else, Ctrl-C or the end of input is no.
  */
-export function readHidden(stdin: InputStream, out: Stream, prompts: readonly string[]): Promise<string[]> {
+export async function confirm(stdin: InputStream, out: Stream, question: string): Promise<boolean> {
+  try {
+    const [answer] = await readHidden(stdin, out, [`${question} [y/N] `], { echo: true });
+    return /^y/i.test(answer.trim());
+  } catch (e) {
+    if (e instanceof UserInputError) return false;
+    throw e;
+  }
+}
+
+/**
+ * Reads one line per prompt from a terminal in raw mode, without echo unless `echo` (a yes/no answer may show; a
+ * password never does). Backspace deletes, Enter ends a line, Ctrl-C, Ctrl-D on an empty line, or the end of
+ * input cancel. Escape sequences (arrow keys) are ignored.
+ */
+export function readHidden(stdin: InputStream, out: Stream, prompts: readonly string[], options: { echo?: boolean } = {}): Promise<string[]> {
   return new Promise<string[]>((resolve, reject) => {
     const lines: string[] = [];
     let current: string[] = [];
@@ -78,11 +93,12 @@ export function readHidden(stdin: InputStream, out: Stream, prompts: readonly st
           out.write('\n');
           return finish(cancelled());
         } else if (ch === '\u007f' || ch === '\b') {
-          current.pop();
+          if (current.pop() !== undefined && options.echo) out.write('\b \b');
         } else if (ch === '\u001b') {
           escape = true;
         } else if (ch >= ' ') {
           current.push(ch);
+          if (options.echo) out.write(ch);
         }
       }
     };

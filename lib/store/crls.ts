@@ -1,10 +1,11 @@
 import { join } from 'node:path';
 import { buildCrl, CertificateAuthority, CertificateFacts, CrlFacts, isCrlSignedBy, readCrls, RevokedEntry, UserInputError } from '../pki';
 import { DAY_MS, wholeSeconds } from '../pki/time';
-import { PUBLIC_FILE_MODE } from './atomic-write';
+import { PUBLIC_FILE_MODE } from '../files/atomic-write';
 import { readCaCertificate } from './ca-files';
 import { CA_IDS, CaId, layout } from './layout';
 import { AuditEntry, RevocationRecord, StoreState } from './state';
+import { nextCrlNumber } from './crl-number';
 import { readInStore, writeInStore } from './store-files';
 
 // CRL freshness: a CA's CRL file is replaced only when its revoked set changed, when its remaining validity
@@ -38,6 +39,8 @@ export interface CrlContext {
   readonly now: Date;
   readonly loadCa: (ca: CaId) => Promise<CertificateAuthority>;
   readonly warn: (message: string) => void;
+  /** Hears each change to the PKI (a CA created, a certificate issued, a CRL signed): one line, with why. */
+  readonly change: (message: string) => void;
   /** Each CA's published CRL as read in this run (read once: the guard and the freshness decision share it). */
   readonly published: Map<CaId, PublishedCrl>;
 }
@@ -147,12 +150,36 @@ export function recordAudit(ctx: CrlContext, action: AuditEntry['action'], r: Re
   return entry;
 }
 
-function maxBigint(...values: (bigint | undefined)[]): bigint {
-  return values.reduce<bigint>((m, v) => (v !== undefined && v > m ? v : m), 0n);
-}
-
 function maxDate(...values: (Date | undefined)[]): Date {
   return new Date(Math.max(...values.filter((d): d is Date => d !== undefined).map((d) => d.getTime())));
+}
+
+/**
+ * Why CA `caId` must publish a new CRL now, or undefined when the published one stands: the one decision that
+ * publishing (`maintainCrls`) and `list`'s `refreshDue` share. The revoked set is compared entry by entry
+ * (serial, date, reason), as the CRL would list it.
+ */
+export function crlRefreshReason(state: StoreState, caId: CaId, current: PublishedCrl, now: Date, force = false): CrlStatus['reason'] {
+  if (current.damaged) return 'damaged file replaced';
+  if (!current.facts) return 'new';
+  if (entriesOf(state, caId).map(entryKey).sort().join('\n') !== current.facts.entries.map(entryKey).sort().join('\n')) return 'revocations changed';
+  if (!current.facts.nextUpdate || current.facts.nextUpdate.getTime() - now.getTime() < state.settings.crlRefreshBeforeDays * DAY_MS) return 'due for refresh';
+  return force ? 'forced' : undefined;
+}
+
+/** The change line's why for a CRL `reason`. */
+function whyPublished(state: StoreState, reason: NonNullable<CrlStatus['reason']>, current: PublishedCrl, now: Date): string {
+  switch (reason) {
+    case 'new': return 'the CA had none yet';
+    case 'revocations changed': return 'the revoked set changed';
+    case 'damaged file replaced': return 'the file was not a CRL signed by the CA';
+    case 'forced': return 'forced';
+    default: {
+      const next = current.facts?.nextUpdate;
+      const left = next ? `has ${Math.floor((next.getTime() - now.getTime()) / DAY_MS)} day(s) left` : 'has no nextUpdate';
+      return `the published one (#${current.facts?.crlNumber ?? '?'}) ${left}, fewer than the ${state.settings.crlRefreshBeforeDays}-day refresh threshold`;
+    }
+  }
 }
 
 async function maintainOne(ctx: CrlContext, caId: CaId, force: boolean): Promise<CrlStatus> {
@@ -163,21 +190,14 @@ async function maintainOne(ctx: CrlContext, caId: CaId, force: boolean): Promise
   const current = publishedCrl(ctx, caId);
   const wanted = entriesOf(state, caId);
   const record = state.crls[caId];
-
-  let reason: CrlStatus['reason'];
-  if (current.damaged) reason = 'damaged file replaced';
-  else if (!current.facts) reason = 'new';
-  else if (wanted.map(entryKey).sort().join('\n') !== current.facts.entries.map(entryKey).sort().join('\n')) reason = 'revocations changed';
-  else if (!current.facts.nextUpdate || current.facts.nextUpdate.getTime() - now.getTime() < state.settings.crlRefreshBeforeDays * DAY_MS) reason = 'due for refresh';
-  else if (force) reason = 'forced';
-
+  const reason = crlRefreshReason(state, caId, current, now, force);
   if (!reason && current.facts) {
     return { ca: caId, file, number: current.facts.crlNumber ?? 0n, thisUpdate: current.facts.thisUpdate, nextUpdate: current.facts.nextUpdate!, entries: current.facts.entries.length, changed: false };
   }
   if (current.damaged) ctx.warn(`${file} was not a CRL signed by ${state.cas[caId]!.subject}; replacing it.`);
   const ca = await ctx.loadCa(caId);
 
-  const number = maxBigint(record ? BigInt(record.number) : undefined, current.facts?.crlNumber) + 1n;
+  const number = nextCrlNumber(record ? BigInt(record.number) : undefined, current.facts?.crlNumber);
   const thisUpdate = wholeSeconds(now);
   const nextUpdate = maxDate(
     new Date(thisUpdate.getTime() + state.settings.crlValidityDays * DAY_MS),
@@ -189,6 +209,7 @@ async function maintainOne(ctx: CrlContext, caId: CaId, force: boolean): Promise
   ctx.published.delete(caId);
 
   state.crls[caId] = { number: number.toString(), nextUpdate: nextUpdate.toISOString() };
+  ctx.change(`${reason === 'new' ? 'published' : 're-signed'} the ${caId} CRL #${number} (${wanted.length} revoked, next update ${minute(nextUpdate)}): ${whyPublished(state, reason!, current, now)}`);
   return { ca: caId, file, number, thisUpdate, nextUpdate, entries: wanted.length, changed: true, reason };
 }
 

@@ -1,8 +1,8 @@
-import { DEFAULT_KEY_ALGORITHM, inferSubjectAltName, KeyAlgorithm, parseKeyAlgorithm, RevocationReason, UserInputError, validateCommonName } from '../pki';
-import { DAY_MS } from '../pki/time';
-import { ensureCa, issueClient, IssueContext, issueServer, refuseForeignCaFiles, sanText } from './issue';
-import { currentServer } from './material';
-import { recordRevocation, resolveTargets, revocationOf } from './revoke';
+import { DEFAULT_KEY_ALGORITHM, DEFAULT_VALIDITY_DAYS, inferSubjectAltName, KeyAlgorithm, parseKeyAlgorithm, RevocationReason, UserInputError, validateCommonName } from '../pki';
+import { didYouMean } from '../util/did-you-mean';
+import { describeLeaf, ensureCa, issueClient, IssueContext, issueServer, refuseForeignCaFiles } from './issue';
+import { decideClient, decideServer, LeafDecision, RENEW_BEFORE_DAYS } from './reuse';
+import { recordRevocation, resolveTargets } from './revoke';
 import { CertificateRecord, StoreSettings, StoreState } from './state';
 
 // The declarative side of the store: `ensure(spec)` creates what the spec names and the store lacks, and
@@ -11,7 +11,7 @@ import { CertificateRecord, StoreSettings, StoreState } from './state';
 export const DEFAULT_SERVER_CA_CN = 'mtls-pki Server CA';
 export const DEFAULT_CLIENT_CA_CN = 'mtls-pki Client CA';
 /** A server certificate is re-issued when fewer days than this remain (the construct warns at 30). */
-export const SERVER_RENEW_BEFORE_DAYS = 30;
+export const SERVER_RENEW_BEFORE_DAYS = RENEW_BEFORE_DAYS;
 
 export interface PkiSpec {
   /** @default { commonName: 'mtls-pki Server CA' } */
@@ -20,7 +20,15 @@ export interface PkiSpec {
   readonly clientCa?: { readonly commonName: string; readonly keyAlgorithm?: KeyAlgorithm; readonly intermediate?: { readonly commonName: string } };
   /** `name` is the file stem and the handle for `serverTls(name)`; `names` become the SANs (DNS, wildcard, IP). */
   readonly servers?: readonly { readonly name: string; readonly names: readonly string[]; readonly keyAlgorithm?: KeyAlgorithm; readonly validityDays?: number }[];
-  readonly clients?: readonly { readonly commonName: string; readonly altNames?: readonly string[]; readonly keyAlgorithm?: KeyAlgorithm; readonly validityDays?: number }[];
+  /**
+   * A client whose certificate was revoked outside this spec (`mtls-pki revoke`, or an earlier spec's `revoked`)
+   * is not given a new one silently: `ensure` refuses, naming the choice, unless `reissueIfRevoked` says to.
+   */
+  readonly clients?: readonly {
+    readonly commonName: string; readonly altNames?: readonly string[]; readonly keyAlgorithm?: KeyAlgorithm; readonly validityDays?: number;
+    /** Issue a new certificate when the current one is revoked. @default false: refuse, naming this option */
+    readonly reissueIfRevoked?: boolean;
+  }[];
   /** By CN: every certificate with that CN is revoked. By serial: that certificate. Revocations are permanent. */
   readonly revoked?: readonly { readonly commonName?: string; readonly serialHex?: string; readonly reason?: RevocationReason }[];
   /** The default key algorithm for everything this spec creates. @default ec-p256 */
@@ -34,6 +42,14 @@ export interface PkiSpec {
 function checkDays(value: number | undefined, field: string, max: number): void {
   if (value !== undefined && (!Number.isInteger(value) || value < 1 || value > max)) {
     throw new UserInputError(field, `${value} is not a whole number of days between 1 and ${max}.`);
+  }
+}
+
+/** A leaf's validity must outlast the renewal threshold, or every run would renew it (see reuse.ts). */
+export function checkLeafDays(value: number | undefined, field: string, kind: 'server' | 'client'): void {
+  checkDays(value, field, 36525);
+  if (value !== undefined && value <= RENEW_BEFORE_DAYS) {
+    throw new UserInputError(field, `${value} days is not more than the ${RENEW_BEFORE_DAYS}-day renewal threshold: the certificate would be due for renewal as soon as it is issued, so every run would issue a new key${kind === 'server' ? ' and every deploy would reload nginx' : ''}. Give more than ${RENEW_BEFORE_DAYS} days (the default is ${DEFAULT_VALIDITY_DAYS[kind]}). Nothing was written.`);
   }
 }
 
@@ -60,7 +76,7 @@ export function validateSpec(spec: PkiSpec): void {
     if (seen.has(s.name)) throw new UserInputError(`servers[${i}].name`, `"${s.name}" appears twice; each server needs its own name.`);
     seen.add(s.name);
     alg(s.keyAlgorithm, `servers[${i}].keyAlgorithm`);
-    checkDays(s.validityDays, `servers[${i}].validityDays`, 36525);
+    checkLeafDays(s.validityDays, `servers[${i}].validityDays`, 'server');
   });
   const cns = new Set<string>();
   (spec.clients ?? []).forEach((c, i) => {
@@ -69,7 +85,7 @@ export function validateSpec(spec: PkiSpec): void {
     cns.add(c.commonName);
     (c.altNames ?? []).forEach((n, j) => inferSubjectAltName(n, `clients[${i}].altNames[${j}]`));
     alg(c.keyAlgorithm, `clients[${i}].keyAlgorithm`);
-    checkDays(c.validityDays, `clients[${i}].validityDays`, 36525);
+    checkLeafDays(c.validityDays, `clients[${i}].validityDays`, 'client');
   });
   (spec.revoked ?? []).forEach((r, i) => {
     if ((r.commonName === undefined) === (r.serialHex === undefined)) throw new UserInputError(`revoked[${i}]`, 'give exactly one of commonName or serialHex.');
@@ -90,17 +106,11 @@ function settingsFor(state: StoreState, spec: PkiSpec): StoreSettings {
   return same ? s : next;
 }
 
-const sameSet = (a: readonly string[], b: readonly string[]) => a.length === b.length && [...a].sort().join('\n') === [...b].sort().join('\n');
-
-/** Whether a client certificate can still be handed out: not revoked, not expired. */
-export function isUsable(state: StoreState, c: CertificateRecord, now: Date): boolean {
-  return !revocationOf(state, c.issuer, c.serialHex) && Date.parse(c.notAfter) > now.getTime();
-}
-
 /** Applies `spec` to `ctx.state` (files are written as it goes); the caller saves the state and the CRLs. */
 export async function applySpec(ctx: IssueContext, spec: PkiSpec): Promise<void> {
   const { state, now } = ctx;
   checkRevokedTargets(state, spec);
+  refuseSilentReissue(state, spec, now);
   state.settings = settingsFor(state, spec);
   const keyDefault = state.settings.keyAlgorithm ?? DEFAULT_KEY_ALGORITHM;
 
@@ -117,56 +127,90 @@ export async function applySpec(ctx: IssueContext, spec: PkiSpec): Promise<void>
   for (const s of spec.servers ?? []) await ensureServer(ctx, s.name, s.names, { keyAlgorithm: s.keyAlgorithm ?? keyDefault, validityDays: s.validityDays });
 
   for (const c of spec.clients ?? []) {
-    if (!clientSatisfied(state, spec, c, now)) await issueClient(ctx, c.commonName, c.altNames ?? [], { keyAlgorithm: c.keyAlgorithm ?? keyDefault, validityDays: c.validityDays });
+    const decision = clientDecision(state, spec, c, now);
+    if (!decision.reuse) await issueNewClient(ctx, c.commonName, c.altNames ?? [], { keyAlgorithm: c.keyAlgorithm ?? keyDefault, validityDays: c.validityDays }, decision);
   }
 
   (spec.revoked ?? []).forEach((r, i) => {
     const targets = resolveTargets(ctx.dir, state, r.commonName !== undefined ? { commonName: r.commonName } : { serialHex: r.serialHex }, 'all', `revoked[${i}]`);
-    for (const t of targets) recordRevocation(state, t, r.reason, now);
+    for (const t of targets) {
+      const { record, created } = recordRevocation(state, t, r.reason, now);
+      if (created) ctx.change(`revoked ${t.kind} certificate "${t.name}" (serial ${t.serialHex}${record.reason ? `, ${record.reason}` : ''}): the spec lists it under revoked`);
+    }
   });
 }
+
+/**
+ * Refuses, before anything is written, a client of the spec whose newest certificate is revoked, when neither
+ * the spec revokes it nor `reissueIfRevoked` asks for a new one: it was revoked outside the spec (`mtls-pki
+ * revoke partner-a`), and minting a new one silently would undo that revocation in effect.
+ */
+function refuseSilentReissue(state: StoreState, spec: PkiSpec, now: Date): void {
+  (spec.clients ?? []).forEach((c, i) => {
+    if (c.reissueIfRevoked || revokedBySpec(spec, c.commonName)) return;
+    const decision = decideClient(state, now, c.commonName, c.altNames ?? []);
+    if (decision.reuse || !decision.revoked) return;
+    const { certificate, revocation } = decision.revoked;
+    const cn = c.commonName;
+    throw new UserInputError(`clients[${i}]`, `"${cn}" is revoked (serial ${certificate.serialHex}, ${revocation.revokedAt.slice(0, 10)}${revocation.reason ? `, ${revocation.reason}` : ''}), but this spec does not revoke it: it was revoked outside the spec (\`mtls-pki revoke\`, or an earlier spec's revoked list). A revoked client does not get a new certificate silently. To issue one, say so: clients: [{ commonName: '${cn}', reissueIfRevoked: true }]. To keep it revoked, list it under revoked: [{ commonName: '${cn}' }], or remove it from clients. Nothing was written.`);
+  });
+}
+
+const revokedBySpec = (spec: PkiSpec, commonName: string) => (spec.revoked ?? []).some((r) => r.commonName === commonName);
 
 /** Refuses, before anything is created, a revocation that names neither a stored nor a specified certificate. */
 function checkRevokedTargets(state: StoreState, spec: PkiSpec): void {
   const specified = new Set([...(spec.clients ?? []).map((c) => c.commonName), ...(spec.servers ?? []).map((s) => s.names[0])]);
   (spec.revoked ?? []).forEach((r, i) => {
     if (r.commonName !== undefined && !specified.has(r.commonName) && !state.certificates.some((c) => c.commonName === r.commonName || c.name === r.commonName)) {
-      throw new UserInputError(`revoked[${i}]`, `no certificate with common name "${r.commonName}" in the store or in the spec's clients; list it under clients too, or remove it from revoked.`);
+      throw new UserInputError(`revoked[${i}]`, `no certificate with common name "${r.commonName}" in the store or in the spec's clients${didYouMean(r.commonName, [...specified, ...state.certificates.map((c) => c.commonName)])}; list it under clients too, or remove it from revoked.`);
     }
     if (r.serialHex !== undefined) resolveTargets('', state, { serialHex: r.serialHex }, 'all', `revoked[${i}]`);
   });
 }
 
-/** Reuses the current certificate `name` when it has exactly these SANs and 30+ days left; else issues anew. */
-export async function ensureServer(ctx: IssueContext, name: string, names: readonly string[], wish: { keyAlgorithm: KeyAlgorithm; validityDays?: number }, force = false): Promise<{ record: CertificateRecord; created: boolean }> {
-  const current = force ? undefined : reusableServer(ctx.state, ctx.now, name, names);
-  if (current) return { record: current, created: false };
-  return { record: await issueServer(ctx, name, names, wish), created: true };
+/** A certificate the store issued or reused, and for a new one what `onChange` said about it. */
+export interface LeafResult {
+  readonly record: CertificateRecord;
+  readonly created: boolean;
+  /** For a new certificate: `issued`, `re-issued` or `renewed`, and why (see reuse.ts). */
+  readonly verb?: 'issued' | 're-issued' | 'renewed';
+  readonly why?: string;
+}
+
+/** What `force` (--force, --new) turns a reuse into. */
+function forced(decision: LeafDecision, what: string): Exclude<LeafDecision, { reuse: CertificateRecord }> {
+  return decision.reuse ? { verb: 're-issued', why: `${what} (serial ${decision.reuse.serialHex} stays valid until it expires or is revoked)` } : decision;
+}
+
+/** Reuses the current certificate `name` when it has exactly these SANs and is fresh (reuse.ts); else issues anew. */
+export async function ensureServer(ctx: IssueContext, name: string, names: readonly string[], wish: { keyAlgorithm: KeyAlgorithm; validityDays?: number }, force = false): Promise<LeafResult> {
+  let decision = decideServer(ctx.state, ctx.now, name, names);
+  if (decision.reuse && !force) return { record: decision.reuse, created: false };
+  decision = forced(decision, 'a new key was asked for');
+  const record = await issueServer(ctx, name, names, wish);
+  ctx.change(describeLeaf(record, decision.verb, decision.why));
+  return { record, created: true, verb: decision.verb, why: decision.why };
+}
+
+/** Issues a client certificate where `decision` (reuse.ts) said one is due, and says so. */
+export async function issueNewClient(ctx: IssueContext, commonName: string, altNames: readonly string[], wish: { keyAlgorithm: KeyAlgorithm; validityDays?: number }, decision: LeafDecision): Promise<LeafResult> {
+  const planned = forced(decision, 'a new certificate was asked for');
+  const record = await issueClient(ctx, commonName, altNames, wish);
+  ctx.change(describeLeaf(record, planned.verb, planned.why));
+  return { record, created: true, verb: planned.verb, why: planned.why };
 }
 
 /**
- * The current server certificate `name` when it has exactly these SANs, is not revoked and has 30+ days left,
- * or (while it has not expired) already ends with its CA: a new one would be clamped to the same date.
+ * A client the spec also revokes needs one certificate of any status (it is issued once, then revoked): a
+ * decision to reuse its newest. Any other client gets the reuse decision of reuse.ts.
  */
-function reusableServer(state: StoreState, now: Date, name: string, names: readonly string[]): CertificateRecord | undefined {
-  const wanted = names.map((n, i) => sanText(inferSubjectAltName(n, `names[${i}]`)));
-  const current = currentServer(state, name);
-  const notAfter = current ? Date.parse(current.notAfter) : NaN;
-  const caNotAfter = Date.parse(current ? state.cas[current.issuer]?.notAfter ?? '' : '');
-  const fresh = current && !revocationOf(state, current.issuer, current.serialHex)
-    && (notAfter - now.getTime() > SERVER_RENEW_BEFORE_DAYS * DAY_MS || (notAfter > now.getTime() && notAfter >= caNotAfter));
-  return current && fresh && sameSet(current.subjectAltNames, wanted) ? current : undefined;
-}
-
-/**
- * A client the spec also revokes needs one certificate of any status (it is issued once, then revoked); any
- * other client needs a usable one with the wanted names.
- */
-function clientSatisfied(state: StoreState, spec: PkiSpec, c: NonNullable<PkiSpec['clients']>[number], now: Date): boolean {
-  const wantedSans = (c.altNames ?? []).map((n, i) => sanText(inferSubjectAltName(n, `altNames[${i}]`)));
-  const existing = state.certificates.filter((x) => x.kind === 'client' && x.commonName === c.commonName);
-  const revokedBySpec = (spec.revoked ?? []).some((r) => r.commonName === c.commonName);
-  return revokedBySpec ? existing.length > 0 : existing.some((x) => isUsable(state, x, now) && sameSet(x.subjectAltNames, wantedSans));
+function clientDecision(state: StoreState, spec: PkiSpec, c: NonNullable<PkiSpec['clients']>[number], now: Date): LeafDecision {
+  if (revokedBySpec(spec, c.commonName)) {
+    const existing = state.certificates.find((x) => x.kind === 'client' && x.commonName === c.commonName);
+    return existing ? { reuse: existing } : { verb: 'issued' };
+  }
+  return decideClient(state, now, c.commonName, c.altNames ?? []);
 }
 
 /** Starts generating, in parallel, one key for everything `applySpec` is about to create (nothing on a warm store). */
@@ -177,7 +221,7 @@ function prefetchKeys(ctx: IssueContext, spec: PkiSpec, keyDefault: KeyAlgorithm
   if (!state.cas['server-ca']) wanted.push(spec.serverCa?.keyAlgorithm ?? keyDefault);
   if (!state.cas['client-ca']) wanted.push(spec.clientCa?.keyAlgorithm ?? keyDefault);
   if (spec.clientCa?.intermediate && !state.cas['client-intermediate-ca']) wanted.push(spec.clientCa.keyAlgorithm ?? keyDefault);
-  for (const s of spec.servers ?? []) if (!reusableServer(state, now, s.name, s.names)) wanted.push(s.keyAlgorithm ?? keyDefault);
-  for (const c of spec.clients ?? []) if (!clientSatisfied(state, spec, c, now)) wanted.push(c.keyAlgorithm ?? keyDefault);
+  for (const s of spec.servers ?? []) if (!decideServer(state, now, s.name, s.names).reuse) wanted.push(s.keyAlgorithm ?? keyDefault);
+  for (const c of spec.clients ?? []) if (!clientDecision(state, spec, c, now).reuse) wanted.push(c.keyAlgorithm ?? keyDefault);
   for (const algorithm of new Set(wanted)) keys.prefetch(algorithm, wanted.filter((a) => a === algorithm).length);
 }

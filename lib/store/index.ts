@@ -1,9 +1,11 @@
 // The persistent PKI store: see README.md in this directory for the files it keeps and its guarantees.
 export { PkiStore } from './pki-store';
-export type { OpenOptions, IssueOptions } from './pki-store';
+export type { OpenOptions, IssueOptions, IssuedLeaf, StorePaths, RevokeOptions } from './pki-store';
 export { DEFAULT_SERVER_CA_CN, DEFAULT_CLIENT_CA_CN, SERVER_RENEW_BEFORE_DAYS } from './ensure';
-export type { PkiSpec } from './ensure';
-export type { PkiMaterial, ServerTls, ClientTrust, ClientCredentials } from './material';
+export type { PkiSpec, LeafResult } from './ensure';
+export { RENEW_BEFORE_DAYS } from './reuse';
+export type { LeafDecision } from './reuse';
+export type { PkiMaterial, ServerTls, ClientTrust, ClientCredentials, IssuedCredentials } from './material';
 export type { StoreListing, CaListing, CertificateListing, CrlListing } from './listing';
 export type { CrlStatus } from './crls';
 export type { RevokeTarget } from './revoke';

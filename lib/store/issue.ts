@@ -4,7 +4,7 @@ import {
   issueClientCertificate, issueServerCertificate, KeyAlgorithm, loadCertificateAuthority, SubjectAltName, UserInputError,
 } from '../pki';
 import { DAY_MS, notBeforeFor } from '../pki/time';
-import { PUBLIC_FILE_MODE, SECRET_FILE_MODE } from './atomic-write';
+import { PUBLIC_FILE_MODE, SECRET_FILE_MODE } from '../files/atomic-write';
 import { CrlContext } from './crls';
 import { KeyPool } from './key-pool';
 import { CaId, layout } from './layout';
@@ -101,6 +101,7 @@ export async function ensureCa(ctx: IssueContext, id: CaId, wish: CaWish): Promi
   const ca = await withProgress(ctx, wish.keyAlgorithm, id, make);
   writeCaFiles(ctx, id, ca.certificatePem, ca.privateKeyPem, { certificatePem: ca.certificatePem, issuer: wish.issuer ?? null });
   ctx.state.cas[id] = caRecord(id, ca.facts, wish.issuer ?? null);
+  ctx.change(`created ${id} "${wish.commonName}" (${ca.facts.keyAlgorithm}, serial ${ca.facts.serialHex}, valid until ${day(ca.facts.notAfter)}${wish.issuer ? `, issued by ${wish.issuer}` : ''})`);
   return true;
 }
 
@@ -159,6 +160,7 @@ export async function adoptCa(ctx: IssueContext, id: CaId, certPem: string, keyP
   const ca = await loadCertificateAuthority(certPem, keyPem, source);
   writeCaFiles(ctx, id, ca.facts.pem, keyPem, { certificatePem: ca.facts.pem, issuer: null, importedFrom: source });
   ctx.state.cas[id] = caRecord(id, ca.facts, null, source);
+  ctx.change(`adopted ${id} "${ca.facts.commonName ?? ca.facts.subject}" (serial ${ca.facts.serialHex}, valid until ${day(ca.facts.notAfter)}) from ${source}`);
   return ca;
 }
 
@@ -201,6 +203,11 @@ function leafRecord(kind: 'server' | 'client', name: string, issuer: CaId, issue
     files,
     source: 'issued',
   };
+}
+
+/** The change line for a new leaf: `renewed server certificate "mtls" (serial …, DNS:…, valid until …): why`. */
+export function describeLeaf(record: CertificateRecord, verb: string, why?: string): string {
+  return `${verb} ${record.kind} certificate "${record.name}" (serial ${record.serialHex}, ${record.subjectAltNames.join(', ') || 'no SAN'}, valid until ${record.notAfter.slice(0, 10)})${why ? `: ${why}` : ''}`;
 }
 
 export interface LeafWish {

@@ -25,6 +25,8 @@ export const layout = {
   trustCa: join(TRUST_DIR, 'ca.crt'),
   /** One CRL per CA of the client chain, concatenated PEM: the `ca.crl` of the auth-tls Secret. */
   trustCrl: join(TRUST_DIR, 'ca.crl'),
+  /** `*`: keeps the store out of git in the user's app (see store-files.ts keepOutOfGit). */
+  gitignore: '.gitignore',
   /** Directories the store creates (0700). */
   dirs: ['server-ca', 'client-ca', 'client-intermediate-ca', 'servers', 'clients', TRUST_DIR] as const,
 };

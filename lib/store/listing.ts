@@ -1,8 +1,9 @@
 import { join } from 'node:path';
 import { RevocationReason, UserInputError } from '../pki';
 import { DAY_MS } from '../pki/time';
-import { allLostRevocations, crlIssuers, PublishedView, publishedCrl } from './crls';
+import { allLostRevocations, crlIssuers, crlRefreshReason, PublishedCrl, PublishedView, publishedCrl } from './crls';
 import { CA_IDS, CaId, layout } from './layout';
+import { currentClient, currentServer, RENEW_BEFORE_DAYS } from './reuse';
 import { revocationOf } from './revoke';
 import { readState, StoreState } from './state';
 
@@ -30,6 +31,10 @@ export interface CertificateListing {
   readonly daysLeft: number;
   /** `replaced`: a server certificate superseded by one with other names (still valid until it expires). */
   readonly status: 'valid' | 'revoked' | 'expired' | 'replaced';
+  /** Valid, with fewer than RENEW_BEFORE_DAYS (30) days left: `mtls-pki client CN` or the next synth renews it. */
+  readonly expiresSoon: boolean;
+  /** The certificate the store hands out for this name: `serverTls(name)` for a server, `client(commonName)` for a client. */
+  readonly current: boolean;
   readonly revokedAt?: string;
   readonly reason?: RevocationReason;
   readonly certFile?: string;
@@ -74,27 +79,27 @@ export function listingOf(dir: string, state: StoreState, now: Date, warn: (mess
     return {
       kind: c.kind, name: c.name, commonName: c.commonName, serialHex: c.serialHex, issuer: c.issuer,
       subjectAltNames: c.subjectAltNames, notAfter: c.notAfter, daysLeft: daysLeft(c.notAfter, now), status,
+      expiresSoon: status === 'valid' && Date.parse(c.notAfter) - now.getTime() < RENEW_BEFORE_DAYS * DAY_MS,
+      current: (c.kind === 'server' ? currentServer(state, c.name) : currentClient(state, c.commonName, now)) === c,
       ...(r ? { revokedAt: r.revokedAt, ...(r.reason ? { reason: r.reason } : {}) } : {}),
       ...(c.files ? { certFile: c.files.chain ?? c.files.cert, keyFile: c.files.key } : {}),
     };
   });
   const view: PublishedView = { dir, state, published: new Map() };
-  const readable = (id: CaId) => {
+  const readable = (id: CaId): PublishedCrl => {
     try {
       return publishedCrl(view, id);
     } catch (e) {
       if (!(e instanceof UserInputError)) throw e;
       warn(e.message);
       view.published.set(id, { damaged: true });
-      return { facts: undefined };
+      return { damaged: true };
     }
   };
   const crls = crlIssuers(state).map((id): CrlListing => {
-    const { facts } = readable(id);
-    const wanted = state.revocations.filter((r) => r.issuer === id).map((r) => r.serialHex).sort().join();
-    const listed = facts ? facts.entries.map((e) => e.serialHex).sort().join() : undefined;
-    const refreshDue = !facts?.nextUpdate || listed !== wanted
-      || facts.nextUpdate.getTime() - now.getTime() < state.settings.crlRefreshBeforeDays * DAY_MS;
+    const published = readable(id);
+    const { facts } = published;
+    const refreshDue = crlRefreshReason(state, id, published, now) !== undefined;
     return {
       ca: id,
       file: layout.crl(id),

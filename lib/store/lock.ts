@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { UserInputError } from '../pki';
-import { fsError, SECRET_FILE_MODE, writeAll } from './atomic-write';
+import { fsError, SECRET_FILE_MODE, writeAll } from '../files/atomic-write';
 import { refuseLinks } from './store-files';
 
 // One lock per store: `<dir>/.lock`, created with O_EXCL (exactly one creator wins, also across processes),

@@ -1,7 +1,9 @@
 import { join } from 'node:path';
 import { UserInputError } from '../pki';
 import { readCaCertificate } from './ca-files';
+import { didYouMean } from '../util/did-you-mean';
 import { CaId, layout } from './layout';
+import { currentClient, currentServer } from './reuse';
 import { revocationOf } from './revoke';
 import { CertificateRecord, StoreState } from './state';
 import { readInStore } from './store-files';
@@ -59,12 +61,39 @@ export function trustBundle(dir: string, state: StoreState): ClientTrust | undef
   };
 }
 
-function newestFirst(a: CertificateRecord, b: CertificateRecord): number {
-  return Date.parse(b.notBefore ?? b.notAfter) - Date.parse(a.notBefore ?? a.notAfter);
+/** An issued certificate with its key, as the store holds them: what `--out` writes and PKCS#12 bundles. */
+export interface IssuedCredentials {
+  readonly record: CertificateRecord;
+  readonly certificatePem: string;
+  readonly privateKeyPem: string;
+  /** The CAs that issued it, issuer first, up to the root: a PKCS#12 bundle's chain. */
+  readonly caCertificatesPem: string;
+  /** For a server: leaf + server CA, the Secret's `tls.crt`; for a client: the certificate alone. */
+  readonly servedChainPem: string;
 }
 
-export function currentServer(state: StoreState, name: string): CertificateRecord | undefined {
-  return state.certificates.filter((c) => c.kind === 'server' && c.name === name && !c.replacedBy && c.files).sort(newestFirst)[0];
+/** The CA that issued `issuer`'s certificates, then its issuers up to the root. */
+function issuingChain(state: StoreState, issuer: CaId): CaId[] {
+  const chain: CaId[] = [];
+  for (let id: CaId | null = issuer; id && !chain.includes(id); id = state.cas[id]?.issuer ?? null) chain.push(id);
+  return chain;
+}
+
+/** The files of the certificate `issuer`/`serialHex`; refused, naming it, when the store has no key for it. */
+export function credentialsOf(dir: string, state: StoreState, cert: Pick<CertificateRecord, 'issuer' | 'serialHex'>): IssuedCredentials {
+  const record = state.certificates.find((c) => c.issuer === cert.issuer && c.serialHex === cert.serialHex);
+  if (!record) throw new UserInputError('certificate', `serial ${cert.serialHex} of ${cert.issuer} is not in the store; \`mtls-pki list\` shows what there is.`);
+  if (!record.files?.key) {
+    throw new UserInputError(`${record.kind} certificate "${record.name}"`, `(serial ${record.serialHex}) was adopted from an openssl index without its key, so the store cannot hand it out. Issue a new certificate (mtls-pki ${record.kind} ${record.kind === 'client' ? `${record.name} --new` : `… --force`}), and revoke the old one when it is no longer used.`);
+  }
+  const certificatePem = read(dir, record.files.cert);
+  return {
+    record,
+    certificatePem,
+    privateKeyPem: read(dir, record.files.key),
+    caCertificatesPem: issuingChain(state, record.issuer).map((id) => readCaCertificate(dir, state, id).pem).join(''),
+    servedChainPem: record.files.chain ? read(dir, record.files.chain) : certificatePem,
+  };
 }
 
 export function materialOf(dir: string, state: StoreState, now: Date): PkiMaterial {
@@ -77,7 +106,7 @@ export function materialOf(dir: string, state: StoreState, now: Date): PkiMateri
       const cert = currentServer(state, name);
       if (!cert?.files?.key || !cert.files.chain) {
         const names = [...new Set(state.certificates.filter((c) => c.kind === 'server').map((c) => c.name))];
-        throw new UserInputError('server name', `"${name}" is not a server certificate of this store${names.length ? ` (it has: ${names.join(', ')})` : ''}; add it to PkiSpec.servers or run \`mtls-pki server ${name}\`.`);
+        throw new UserInputError('server name', `"${name}" is not a server certificate of this store${didYouMean(name, names)}${names.length ? ` (it has: ${names.join(', ')})` : ''}; add it to PkiSpec.servers or run \`mtls-pki server ${name}\`.`);
       }
       return { certificateChainPem: read(dir, cert.files.chain), privateKeyPem: read(dir, cert.files.key) };
     },
@@ -87,10 +116,8 @@ export function materialOf(dir: string, state: StoreState, now: Date): PkiMateri
       return bundle;
     },
     client(commonName) {
-      const all = state.certificates.filter((c) => c.kind === 'client' && c.commonName === commonName && c.files?.key).sort(newestFirst);
-      const usable = (c: CertificateRecord) => !revocationOf(state, c.issuer, c.serialHex) && Date.parse(c.notAfter) > now.getTime();
-      const cert = all.find(usable) ?? all[0];
-      if (!cert) throw new UserInputError('client common name', `no client certificate with CN "${commonName}" (with its key) in the store; add it to PkiSpec.clients or run \`mtls-pki client ${commonName}\`.`);
+      const cert = currentClient(state, commonName, now);
+      if (!cert) throw new UserInputError('client common name', `no client certificate with CN "${commonName}" (with its key) in the store${didYouMean(commonName, state.certificates.filter((c) => c.kind === 'client').map((c) => c.commonName))}; add it to PkiSpec.clients or run \`mtls-pki client ${commonName}\`.`);
       return {
         certificatePem: read(dir, cert.files!.cert),
         privateKeyPem: read(dir, cert.files!.key!),

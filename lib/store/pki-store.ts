@@ -1,30 +1,37 @@
 import * as fs from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
-  CertificateAuthority, DEFAULT_KEY_ALGORITHM, inferSubjectAltName, KeyAlgorithm, RevocationReason, UserInputError,
+  buildPkcs12, CertificateAuthority, DEFAULT_KEY_ALGORITHM, KeyAlgorithm, RevocationReason, UserInputError,
 } from '../pki';
 import { parseSerial } from '../pki/serial';
-import { DIR_MODE, ensureDir, fsError, PUBLIC_FILE_MODE, removeStaleTempFiles } from './atomic-write';
+import { DIR_MODE, ensureDir, fsError, PUBLIC_FILE_MODE, removeStaleTempFiles } from '../files/atomic-write';
 import { loadStoreCa, readCaCertificate } from './ca-files';
 import { CrlStatus, maintainCrls, pruneRevocations, refuseLostRevocations } from './crls';
-import { applySpec, ensureServer, isUsable, PkiSpec, validateSpec } from './ensure';
+import { applySpec, ensureServer, issueNewClient, LeafResult, PkiSpec, validateSpec } from './ensure';
 import { ImportOpensslOptions, ImportResult, importOpensslInto, loadImportedCa, readIndex } from './import-openssl';
-import { issueClient, IssueContext, sanText } from './issue';
+import { IssueContext } from './issue';
 import { KeyPool } from './key-pool';
 import { CA_IDS, CaId, layout, STATE_FILE } from './layout';
 import { listingOf, StoreListing } from './listing';
 import { isPidAlive, LockOptions, withLock } from './lock';
 import { RecoveryOptions, RecoveryResult, recoverLostRevocations } from './lost-revocations';
-import { materialOf, PkiMaterial, trustBundle } from './material';
+import { credentialsOf, IssuedCredentials, materialOf, PkiMaterial, trustBundle } from './material';
+import { decideClient, LeafDecision } from './reuse';
 import { recordRevocation, resolveTargets, RevokeTarget } from './revoke';
 import { CertificateRecord, emptyState, readState, RevocationRecord, StoreState, writeState } from './state';
-import { refuseLinks, refuseLinksInLayout, writeInStore } from './store-files';
+import { keepOutOfGit, refuseLinks, refuseLinksInLayout, writeInStore } from './store-files';
 
 export interface OpenOptions {
   /** Create the store on first write when the directory has none. @default true (the CLI passes false except for init) */
   readonly create?: boolean;
   /** Where warnings go (permissions wider than 0600/0700, adopted leftovers). @default console.warn */
   readonly onWarning?: (message: string) => void;
+  /**
+   * Hears each change to the PKI, one line each, with why: a CA created, a certificate issued, re-issued or
+   * renewed, a revocation from the spec, a CRL published or re-signed. A run that changes nothing says nothing.
+   * @default prints `mtls-pki: <line>` to stderr
+   */
+  readonly onChange?: (message: string) => void;
   /** Shown around slow work (RSA key generation). */
   readonly progress?: <T>(label: string, work: () => Promise<T>) => Promise<T>;
   readonly lock?: LockOptions;
@@ -36,6 +43,27 @@ export interface IssueOptions {
   /** Issue a new certificate even when a usable one exists. */
   readonly force?: boolean;
   readonly now?: Date;
+}
+
+/** What `issueServer` and `issueClient` did, and where the files are (as the store's directory was given). */
+export interface IssuedLeaf extends LeafResult {
+  /** Absent for a certificate adopted from openssl without its files; `key` absent when it came without its key. */
+  readonly paths?: { readonly cert: string; readonly key?: string; readonly chain?: string };
+}
+
+/** Where the store keeps what users hand on, as paths under the store directory as it was given (e.g. `pki/…`). */
+export interface StorePaths {
+  readonly dir: string;
+  /** The server CA certificate: what `curl --cacert` needs. */
+  readonly serverCaCert: string;
+  /** The client CA certificates: the auth-tls Secret's `ca.crt`. */
+  readonly trustCa: string;
+  /** The client chain's CRLs: the auth-tls Secret's `ca.crl`. */
+  readonly trustCrl: string;
+  readonly gitignore: string;
+  crl(ca: CaId): string;
+  /** A path relative to the store, as listings and records give them (`certFile`, `keyFile`). */
+  file(relative: string): string;
 }
 
 /**
@@ -82,6 +110,19 @@ export class PkiStore {
     (this.options.onWarning ?? ((m: string) => console.warn(`mtls-pki: warning: ${m}`)))(message);
   }
 
+  private change(message: string): void {
+    (this.options.onChange ?? ((m: string) => process.stderr.write(`mtls-pki: ${m}\n`)))(message);
+  }
+
+  /** Where the store keeps its files, as paths under the directory as it was given. */
+  get paths(): StorePaths {
+    const at = (relative: string) => join(this.displayDir, relative);
+    return {
+      dir: this.displayDir, serverCaCert: at(layout.caCert('server-ca')), trustCa: at(layout.trustCa), trustCrl: at(layout.trustCrl),
+      gitignore: at(layout.gitignore), crl: (ca) => at(layout.crl(ca)), file: at,
+    };
+  }
+
   private checkPermissions(state: StoreState): void {
     const wide = (path: string, limit: number) => {
       const st = statOrUndefined(path);
@@ -125,12 +166,13 @@ export class PkiStore {
         return cache.get(id)!;
       };
       const ctx: IssueContext = {
-        dir: this.dir, displayDir: this.displayDir, state, now, loadCa, warn: (m: string) => this.warn(m), progress: this.options.progress,
-        keys: new KeyPool(), published: new Map(), commit: () => void writeState(this.dir, state),
+        dir: this.dir, displayDir: this.displayDir, state, now, loadCa, warn: (m: string) => this.warn(m), change: (m: string) => this.change(m),
+        progress: this.options.progress, keys: new KeyPool(), published: new Map(), commit: () => void writeState(this.dir, state),
       };
       if (publishes) refuseLostRevocations(ctx);
       const result = await fn(ctx);
       writeState(this.dir, state);
+      keepOutOfGit(this.dir, this.displayDir, ctx.change);
       const bundle = trustBundle(this.dir, state);
       if (bundle) {
         writeInStore(this.dir, layout.trustCa, bundle.clientCaPem, PUBLIC_FILE_MODE);
@@ -166,13 +208,22 @@ export class PkiStore {
    * and publishes the new CRLs, returning them as written under the same lock. Revoking a revoked certificate
    * returns its existing record unchanged.
    */
-  async revoke(target: RevokeTarget, reason?: RevocationReason, now = new Date()): Promise<RevocationRecord & { readonly crls: readonly CrlStatus[] }> {
+  async revoke(target: RevokeTarget, reason?: RevocationReason, now = new Date(), options: RevokeOptions = {}): Promise<RevocationRecord & { readonly kind: CertificateRecord['kind']; readonly crls: readonly CrlStatus[] }> {
     return this.mutate(now, true, async (ctx) => {
       const [first] = resolveTargets(this.dir, ctx.state, target, 'one');
+      if (first.kind === 'server' && options.allowServer === false) {
+        throw new UserInputError('revoke', `"${first.name}" (serial ${first.serialHex}) is a server certificate: revoking it stops the server's TLS for every client that checks the server CA's CRL, until a new one is issued and deployed. Nothing was revoked.`);
+      }
       const { record } = recordRevocation(ctx.state, first, reason, now);
       ctx.commit();
-      return { ...record, crls: await maintainCrls(ctx) };
+      return { ...record, kind: first.kind, crls: await maintainCrls(ctx) };
     });
+  }
+
+  /** The certificate `revoke(target)` would revoke, without revoking it (no lock; the revoke resolves it again). */
+  async revocationTarget(target: RevokeTarget): Promise<CertificateRecord> {
+    const state = this.readStateOrFail();
+    return resolveTargets(this.dir, state, target, 'one')[0];
   }
 
   /** Writes a new CRL for each CA whose revoked set changed or whose CRL is due (or every CA, with force). */
@@ -207,26 +258,59 @@ export class PkiStore {
     });
   }
 
-  /** Issues (or, unless force, reuses) the server certificate `name` for `names`. */
-  async issueServer(name: string, names: readonly string[], options: IssueOptions = {}): Promise<{ record: CertificateRecord; created: boolean }> {
+  /** Issues (or, unless force, reuses: see reuse.ts) the server certificate `name` for `names`. */
+  async issueServer(name: string, names: readonly string[], options: IssueOptions = {}): Promise<IssuedLeaf> {
     validateSpec({ servers: [{ name, names, keyAlgorithm: options.keyAlgorithm, validityDays: options.validityDays }] });
-    return this.mutate(options.now ?? new Date(), false, async (ctx) => {
+    return this.withPaths(await this.mutate(options.now ?? new Date(), false, async (ctx) => {
       const keyAlgorithm = options.keyAlgorithm ?? ctx.state.settings.keyAlgorithm ?? DEFAULT_KEY_ALGORITHM;
       return ensureServer(ctx, name, names, { keyAlgorithm, validityDays: options.validityDays }, options.force);
+    }));
+  }
+
+  /**
+   * Issues a client certificate, unless (without force) a fresh one with the same CN and names exists (reuse.ts).
+   * A client revoked earlier gets a new one: this is an explicit request (a spec must say `reissueIfRevoked`).
+   */
+  async issueClient(commonName: string, altNames: readonly string[] = [], options: IssueOptions = {}): Promise<IssuedLeaf> {
+    validateSpec({ clients: [{ commonName, altNames, keyAlgorithm: options.keyAlgorithm, validityDays: options.validityDays }] });
+    return this.withPaths(await this.mutate(options.now ?? new Date(), false, async (ctx) => {
+      const decision = decideClient(ctx.state, ctx.now, commonName, altNames);
+      if (decision.reuse && !options.force) return { record: decision.reuse, created: false };
+      const keyAlgorithm = options.keyAlgorithm ?? ctx.state.settings.keyAlgorithm ?? DEFAULT_KEY_ALGORITHM;
+      return issueNewClient(ctx, commonName, altNames, { keyAlgorithm, validityDays: options.validityDays }, decision);
+    }));
+  }
+
+  /**
+   * What `issueClient(commonName, altNames)` would do now: reuse a certificate (which) or issue one (and why).
+   * Takes no lock: for a caller that must refuse before it asks for anything (a password, a confirmation).
+   */
+  clientDecision(commonName: string, altNames: readonly string[] = [], now = new Date()): LeafDecision {
+    validateSpec({ clients: [{ commonName, altNames }] });
+    return decideClient(this.readStateOrFail(), now, commonName, altNames);
+  }
+
+  /** The certificate, its key and its issuing CAs, as the store holds them (for --out and PKCS#12). */
+  async credentials(cert: Pick<CertificateRecord, 'issuer' | 'serialHex'>): Promise<IssuedCredentials> {
+    return credentialsOf(this.dir, this.readStateOrFail(), cert);
+  }
+
+  /**
+   * A PKCS#12 bundle of the certificate, its key and its issuing CAs, encrypted with `password` (see
+   * lib/pki/pkcs12.ts for the algorithms); `friendlyName` defaults to the certificate's name.
+   */
+  async pkcs12(cert: Pick<CertificateRecord, 'issuer' | 'serialHex'>, options: { readonly password: string; readonly friendlyName?: string }): Promise<Uint8Array> {
+    const c = await this.credentials(cert);
+    return buildPkcs12({
+      certificatePem: c.certificatePem, privateKeyPem: c.privateKeyPem, caCertificatesPem: c.caCertificatesPem,
+      password: options.password, friendlyName: options.friendlyName ?? c.record.commonName,
     });
   }
 
-  /** Issues a client certificate, unless (without force) a usable one with the same CN and names exists. */
-  async issueClient(commonName: string, altNames: readonly string[] = [], options: IssueOptions = {}): Promise<{ record: CertificateRecord; created: boolean }> {
-    validateSpec({ clients: [{ commonName, altNames, keyAlgorithm: options.keyAlgorithm, validityDays: options.validityDays }] });
-    const now = options.now ?? new Date();
-    return this.mutate(now, false, async (ctx) => {
-      const wanted = altNames.map((n, i) => sanText(inferSubjectAltName(n, `altNames[${i}]`))).sort().join();
-      const existing = ctx.state.certificates.find((c) => c.kind === 'client' && c.commonName === commonName && isUsable(ctx.state, c, now) && [...c.subjectAltNames].sort().join() === wanted);
-      if (existing && !options.force) return { record: existing, created: false };
-      const keyAlgorithm = options.keyAlgorithm ?? ctx.state.settings.keyAlgorithm ?? DEFAULT_KEY_ALGORITHM;
-      return { record: await issueClient(ctx, commonName, altNames, { keyAlgorithm, validityDays: options.validityDays }), created: true };
-    });
+  private withPaths(result: LeafResult): IssuedLeaf {
+    const f = result.record.files;
+    const at = this.paths.file;
+    return f ? { ...result, paths: { cert: at(f.cert), ...(f.key ? { key: at(f.key) } : {}), ...(f.chain ? { chain: at(f.chain) } : {}) } } : result;
   }
 
   /**
@@ -251,6 +335,11 @@ export class PkiStore {
     await loadImportedCa(options);
     return this.mutate(options.now ?? new Date(), true, (ctx) => importOpensslInto(ctx, options));
   }
+}
+
+export interface RevokeOptions {
+  /** False: refuse (before anything is written) when the target is a server certificate. @default true */
+  readonly allowServer?: boolean;
 }
 
 /** lstat: the callers have refused links already, and must not follow one swapped in since. */

@@ -2,6 +2,7 @@ import { CertificateFacts, inspectCertificate, isIssuedBy, RevocationReason, Use
 import { parseSerial } from '../pki/serial';
 import { wholeSeconds } from '../pki/time';
 import { readCaCertificate } from './ca-files';
+import { didYouMean } from '../util/did-you-mean';
 import { CA_IDS, CaId } from './layout';
 import { sanText } from './issue';
 import { CertificateRecord, RevocationRecord, StoreState } from './state';
@@ -78,7 +79,7 @@ export function resolveTargets(dir: string, state: StoreState, target: RevokeTar
 
   const cn = target.commonName!;
   const found = state.certificates.filter((c) => c.commonName === cn || c.name === cn);
-  if (found.length === 0) throw new UserInputError(field, `no certificate with common name "${cn}" in the store. \`mtls-pki list\` shows what there is.`);
+  if (found.length === 0) throw new UserInputError(field, `no certificate with common name "${cn}" in the store${didYouMean(cn, state.certificates.flatMap((c) => [c.commonName, c.name]))}. \`mtls-pki list\` shows what there is.`);
   const open = found.filter((c) => !revocationOf(state, c.issuer, c.serialHex));
   if (mode === 'all' || open.length <= 1) return open.length ? open : found;
   throw new UserInputError(field, `${open.length} certificates with common name "${cn}" are not revoked: ${open.map(describe).join('; ')}. Say which with --serial HEX (or revoke each).`);

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { KeyAlgorithm, REVOCATION_REASONS, RevocationReason, UserInputError } from '../pki';
-import { PUBLIC_FILE_MODE } from './atomic-write';
+import { PUBLIC_FILE_MODE } from '../files/atomic-write';
 import { CA_IDS, CaId, STATE_FILE } from './layout';
 import { readInStore, writeInStore } from './store-files';
 

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
 import { UserInputError } from '../pki';
-import { ensureDir, fsError, writeFileAtomic } from './atomic-write';
+import { ensureDir, fsError, PUBLIC_FILE_MODE, writeFileAtomic } from '../files/atomic-write';
 import { CA_IDS, layout, STATE_FILE } from './layout';
 
 // Every path inside the store is read and written through here, and never through a symbolic link: a link
@@ -101,4 +101,17 @@ export function refuseLinksInLayout(storeDir: string): void {
   refuseLinks(storeDir, STATE_FILE);
   for (const sub of layout.dirs) refuseLinks(storeDir, sub, true);
   for (const id of CA_IDS) for (const file of [layout.caCert(id), layout.caKey(id), layout.crl(id)]) refuseLinks(storeDir, file);
+}
+
+const GITIGNORE = '# Written by mtls-pki: this directory holds CA private keys. Never commit it; back it up instead.\n*\n';
+
+/**
+ * Writes `.gitignore` (`*`) into the store when there is nothing under that name: the store usually lives in
+ * the user's cdk8s app, where `git add .` would otherwise commit the CA private keys. Stores made before this
+ * get it on their next write. Anything already there (a file the user edited, a link) is left alone.
+ */
+export function keepOutOfGit(storeDir: string, displayDir: string, change: (message: string) => void): void {
+  if (lstatOrUndefined(join(storeDir, layout.gitignore))) return;
+  writeInStore(storeDir, layout.gitignore, GITIGNORE, PUBLIC_FILE_MODE);
+  change(`wrote ${join(displayDir, layout.gitignore)} ("*"): git add never picks up the store's private keys`);
 }

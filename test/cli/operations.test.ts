@@ -62,11 +62,11 @@ test('"Revoke a client": crl --prune-expired drops an entry once its certificate
   const args = documented('crl --prune');
   expect(args).toEqual(['crl', '--prune-expired']);
   // A client that expired 8 days ago, revoked before that, and listed on a CRL issued after it expired.
-  const t0 = new Date(Date.now() - 10 * DAY);
-  const store = await PkiStore.open(dir, { create: false, onWarning: () => undefined });
-  const { record } = await store.issueClient('Expired', [], { validityDays: 2, now: t0 });
+  const t0 = new Date(Date.now() - 39 * DAY);
+  const store = await PkiStore.open(dir, { create: false, onWarning: () => undefined, onChange: () => undefined });
+  const { record } = await store.issueClient('Expired', [], { validityDays: 31, now: t0 });
   await store.revoke({ commonName: 'Expired' }, 'superseded', new Date(t0.getTime() + DAY));
-  await store.refreshCrls({ force: true, now: new Date(t0.getTime() + 3 * DAY) });
+  await store.refreshCrls({ force: true, now: new Date(t0.getTime() + 32 * DAY) });
 
   const kept = JSON.parse(inStore('crl', '--json').stdout);
   expect(kept.pruned).toEqual([]);
@@ -173,8 +173,9 @@ test('"Keep keys out of git": list warns when a key file is wider than 0600 or t
 
 test('"Keep keys out of git": the CA key files it names are where `mtls-pki init` puts the client CA keys, 0600', () => {
   const section = operations.slice(operations.indexOf('## Keep keys out of git'), operations.indexOf('\n## ', operations.indexOf('## Keep keys out of git') + 3));
-  const named = [...section.matchAll(/`pki\/([^`]+)`/g)].map((m) => m[1]);
+  const named = [...section.matchAll(/`pki\/([^`]+key\.pem)`/g)].map((m) => m[1]);
   expect(named).toEqual(['client-ca/key.pem', 'client-intermediate-ca/key.pem']);
+  expect(section).toContain('`pki/.gitignore` (`*`)');
   const withIntermediate = join(tmp.dir, 'pki-intermediate');
   expect(cli(['init', '--intermediate-cn', 'Issuing Client CA', '--dir', withIntermediate]).status).toBe(0);
   for (const file of named) {

@@ -157,9 +157,9 @@ describe('client --p12 refusals: nothing issued, nothing written', () => {
 
   test('an unwritable target, or a missing password file: exit 1 before anything is issued', () => {
     const n = before();
-    expect(inStore('client', 'Y', '--p12', join(tmp.dir, 'no/such/dir/y.p12'), '--password-file', pw)).toMatchObject({ status: 1, stderr: expect.stringMatching(/y\.p12: cannot be written: its directory does not exist/) });
+    expect(inStore('client', 'Y', '--p12', join(tmp.dir, 'no/such/dir/y.p12'), '--password-file', pw)).toMatchObject({ status: 1, stderr: expect.stringMatching(/y\.p12: cannot write the file: its directory does not exist/) });
     expect(inStore('client', 'Y', '--p12', tmp.dir, '--password-file', pw)).toMatchObject({ status: 1, stderr: expect.stringMatching(/is a directory; give --p12 the file to write/) });
-    expect(inStore('client', 'Y', '--p12', join(tmp.dir, 'y.p12'), '--password-file', join(tmp.dir, 'nope'))).toMatchObject({ status: 1, stderr: expect.stringMatching(/--password-file: ".*nope" does not exist/) });
+    expect(inStore('client', 'Y', '--p12', join(tmp.dir, 'y.p12'), '--password-file', join(tmp.dir, 'nope'))).toMatchObject({ status: 1, stderr: expect.stringMatching(/--password-file: file ".*nope" does not exist/) });
     expect(before()).toBe(n);
   });
 

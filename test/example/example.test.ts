@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { checkManifests } from '../../lib';
@@ -8,12 +8,14 @@ import { KubernetesSchemas } from '../support/schema';
 
 const root = join(__dirname, '..', '..');
 
-/** Runs the example exactly as `npm run synth` does, in `cwd` (so pki/ and dist/ land there). */
-function synthExample(cwd: string): void {
+/** Runs the example exactly as `npm run synth` does, in `cwd` (so pki/ and dist/ land there); returns its stderr. */
+function synthExample(cwd: string): string {
   const env = { ...process.env };
   delete env.CDK8S_OUTDIR;
   delete env.MTLS_PKI_DIR;
-  execFileSync(join(root, 'node_modules', '.bin', 'tsx'), [join(root, 'main.ts')], { cwd, stdio: 'pipe', env });
+  const r = spawnSync(join(root, 'node_modules', '.bin', 'tsx'), [join(root, 'main.ts')], { cwd, env, encoding: 'utf8' });
+  if (r.status !== 0) throw Object.assign(new Error(`synth failed (${r.status}): ${r.stderr}`), { status: r.status, stderr: r.stderr });
+  return r.stderr;
 }
 
 const modeOf = (path: string) => (statSync(path).mode & 0o777).toString(8);
@@ -34,8 +36,9 @@ function snapshotTree(dir: string): Record<string, string> {
 describe('the example app (main.ts) reproduces the seed from its PKI store', () => {
   const tmp = scratchDir('mtls-example-');
   let first: Record<string, string>;
+  let firstStderr: string;
   beforeAll(() => {
-    synthExample(tmp.dir);
+    firstStderr = synthExample(tmp.dir);
     first = { ...snapshotTree(join(tmp.dir, 'dist')), ...Object.fromEntries(Object.entries(snapshotTree(join(tmp.dir, 'pki'))).map(([k, v]) => [`pki/${k}`, v])) };
   });
   afterAll(() => tmp.cleanup());
@@ -60,8 +63,22 @@ describe('the example app (main.ts) reproduces the seed from its PKI store', () 
     expect(KubernetesSchemas.shared().violationsOf(objects)).toEqual([]);
   });
 
-  test('a second synth changes no byte in dist/ or pki/ (kubectl apply is a no-op, nginx does not reload)', () => {
-    synthExample(tmp.dir);
+  test('the first synth says, on stderr, each PKI change it made, with why', () => {
+    expect(firstStderr.split('\n')).toEqual([
+      expect.stringMatching(/^mtls-pki: created server-ca "Aispeech Server Cert Authority" \(ec-p256, serial [0-9A-F]+, valid until \d{4}-\d\d-\d\d\)$/),
+      expect.stringMatching(/^mtls-pki: created client-ca "Aispeech Client Cert Authority" /),
+      expect.stringMatching(/^mtls-pki: issued server certificate "mtls" \(serial [0-9A-F]+, DNS:mtls\.dev\.ityoudao\.cn, valid until \S+\)$/),
+      expect.stringMatching(/^mtls-pki: issued client certificate "Client001" /),
+      expect.stringMatching(/^mtls-pki: issued client certificate "Client002" /),
+      expect.stringMatching(/^mtls-pki: revoked client certificate "Client001" \(serial [0-9A-F]+, keyCompromise\): the spec lists it under revoked$/),
+      expect.stringMatching(/^mtls-pki: published the client-ca CRL #1 \(1 revoked, next update .*\): the CA had none yet$/),
+      'mtls-pki: wrote pki/.gitignore ("*"): git add never picks up the store\'s private keys',
+      '',
+    ]);
+  });
+
+  test('a second synth changes no byte in dist/ or pki/ (kubectl apply is a no-op, nginx does not reload), and says nothing', () => {
+    expect(synthExample(tmp.dir)).toBe('');
     const second = { ...snapshotTree(join(tmp.dir, 'dist')), ...Object.fromEntries(Object.entries(snapshotTree(join(tmp.dir, 'pki'))).map(([k, v]) => [`pki/${k}`, v])) };
     expect(second).toEqual(first);
   });

@@ -83,18 +83,18 @@ describe('CRL freshness', () => {
     const p = scratchStore();
     try {
       const store = await p.open();
-      await store.ensure({ clients: [{ commonName: 'short', validityDays: 2 }, { commonName: 'long' }], now: T0 });
+      await store.ensure({ clients: [{ commonName: 'short', validityDays: 31 }, { commonName: 'long' }], now: T0 });
       await store.revoke({ commonName: 'short' }, 'cessationOfOperation', at(1));
       await store.revoke({ commonName: 'long' }, undefined, at(1));
       expect((await store.prune({ now: at(1) })).pruned).toEqual([]); // not expired yet
-      expect((await store.prune({ now: at(3) })).pruned).toEqual([]); // expired, but on no CRL issued after expiry
-      await store.refreshCrls({ force: true, now: at(3) }); // the first CRL after expiry still lists it
+      expect((await store.prune({ now: at(32) })).pruned).toEqual([]); // expired, but on no CRL issued after expiry
+      await store.refreshCrls({ force: true, now: at(32) }); // the first CRL after expiry still lists it
       expect(crlOf(p.dir).entries).toHaveLength(2);
-      const { pruned, crls } = await store.prune({ now: at(4) });
+      const { pruned, crls } = await store.prune({ now: at(33) });
       expect(pruned.map((r) => r.commonName)).toEqual(['short']);
       expect(crls[0]).toMatchObject({ changed: true, entries: 1 });
       expect(crlOf(p.dir).entries).toHaveLength(1);
-      expect((await store.list({ now: at(4) })).certificates.find((c) => c.commonName === 'short')?.status).toBe('expired');
+      expect((await store.list({ now: at(33) })).certificates.find((c) => c.commonName === 'short')?.status).toBe('expired');
     } finally {
       p.cleanup();
     }

@@ -75,9 +75,15 @@ describe('PkiStore.ensure', () => {
     }
   });
 
-  test('revocations survive re-opening and an ensure whose spec no longer lists them', async () => {
+  test('revocations survive re-opening and an ensure whose spec no longer lists them; a new certificate needs reissueIfRevoked', async () => {
     const store = await s.open();
-    const material = await store.ensure({ clients: [{ commonName: 'Client001' }, { commonName: 'Client002' }] });
+    // Client001 is listed but not revoked by this spec: its revocation happened outside it, so a new certificate
+    // is not minted silently. The refusal names the choice and writes nothing.
+    const before = snapshot(s.dir);
+    await expect(store.ensure({ clients: [{ commonName: 'Client001' }, { commonName: 'Client002' }] }))
+      .rejects.toThrow(/^clients\[0\]: "Client001" is revoked \(serial [0-9A-F]+, \d{4}-\d\d-\d\d, keyCompromise\), but this spec does not revoke it.*reissueIfRevoked: true.*revoked: \[\{ commonName: 'Client001' \}\].*Nothing was written\.$/);
+    expect(snapshot(s.dir)).toEqual(before);
+    const material = await store.ensure({ clients: [{ commonName: 'Client001', reissueIfRevoked: true }, { commonName: 'Client002' }] });
     expect(material.client('Client002').revoked).toBe(false);
     const listing = await (await s.open()).list();
     expect(listing.certificates.filter((c) => c.status === 'revoked').map((c) => c.commonName)).toEqual(['Client001']);
@@ -85,7 +91,7 @@ describe('PkiStore.ensure', () => {
     const revokedSerial = listing.certificates.find((c) => c.status === 'revoked')!.serialHex;
     expect(crl.entries.map((e) => e.serialHex)).toEqual([revokedSerial]);
     expect(crl.crlNumber).toBe(1n); // the revoked set did not change, so neither did the CRL
-    // Client001 is listed again but not revoked by this spec: a new certificate is issued, the old one stays revoked.
+    // With reissueIfRevoked, a new certificate is issued; the old one stays revoked.
     expect(material.client('Client001')).toMatchObject({ revoked: false, serialHex: expect.not.stringMatching(revokedSerial) });
     expect(listing.certificates.filter((c) => c.commonName === 'Client001').map((c) => c.status)).toEqual(['revoked', 'valid']);
   });

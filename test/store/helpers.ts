@@ -41,11 +41,14 @@ export function scratchStore() {
   const tmp = scratchDir('mtls-store-');
   const dir = join(tmp.dir, 'pki');
   const warnings: string[] = [];
+  const changes: string[] = [];
   return {
     tmp,
     dir,
     warnings,
-    open: (options: { create?: boolean } = {}) => PkiStore.open(dir, { ...options, onWarning: (m) => warnings.push(m) }),
+    /** What the store's onChange said, one line per change to the PKI. */
+    changes,
+    open: (options: { create?: boolean } = {}) => PkiStore.open(dir, { ...options, onWarning: (m) => warnings.push(m), onChange: (m) => changes.push(m) }),
     cleanup: () => tmp.cleanup(),
   };
 }

@@ -163,20 +163,20 @@ describe('pruning is judged at prune time, against the real clock and the CRL as
     const s = scratchStore();
     try {
       const store = await s.open();
-      await store.ensure({ clients: [{ commonName: 'short', validityDays: 2 }, { commonName: 'long' }], now: T0 });
+      await store.ensure({ clients: [{ commonName: 'short', validityDays: 31 }, { commonName: 'long' }], now: T0 });
       const short = await store.revoke({ commonName: 'short' }, undefined, at(1));
       const long = await store.revoke({ commonName: 'long' }, 'keyCompromise', at(1));
       await store.refreshCrls({ force: true, now: at(3650) }); // the clock ran ten years ahead for one run
       expect(crlSerials(s.dir).sort()).toEqual([short.serialHex, long.serialHex].sort());
 
-      // Back on the real clock: long has 364 days left, so it stays; short has expired, but the only CRL that lists it
+      // Back on the real clock: long has 324 days left, so it stays; short has expired, but the only CRL that lists it
       // "after" its expiry is dated in the future, which proves nothing yet.
-      expect((await store.prune({ now: at(10) })).pruned).toEqual([]);
+      expect((await store.prune({ now: at(40) })).pruned).toEqual([]);
       expect(crlSerials(s.dir).sort()).toEqual([short.serialHex, long.serialHex].sort());
 
       // A CRL really issued after short expired lists it: now short may go, and long still may not.
-      await store.refreshCrls({ force: true, now: at(10) });
-      const { pruned } = await store.prune({ now: at(11) });
+      await store.refreshCrls({ force: true, now: at(40) });
+      const { pruned } = await store.prune({ now: at(41) });
       expect(pruned.map((r) => r.serialHex)).toEqual([short.serialHex]);
       expect(crlSerials(s.dir)).toEqual([long.serialHex]);
       expect(stateOf(s.dir).audit).toEqual([expect.objectContaining({ action: 'pruned-expired', serialHex: short.serialHex, crlNumber: String(crlNumber(s.dir)! - 1n) })]);

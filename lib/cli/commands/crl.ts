@@ -1,5 +1,5 @@
 import type { AuditEntry } from '../../store';
-import { PUBLIC_FILE_MODE, writeFileAtomic } from '../../store/atomic-write';
+import { PUBLIC_FILE_MODE, writeFileAtomic } from '../../files/atomic-write';
 import { UsageError } from '../args';
 import { Command, minute } from '../command';
 import { crlJson } from '../json';
@@ -31,7 +31,7 @@ Run it from cron (e.g. daily) so a CRL never expires: an expired CRL makes nginx
     'adopt-published': { type: 'boolean', help: 'record again the revocations the published CRLs list but store.json lost (after a restore)' },
     forget: { type: 'list', value: 'SERIAL', help: 'un-revoke, on purpose, a serial the published CRL lists but store.json lost (needs --why)' },
     why: { type: 'string', value: 'TEXT', help: 'why the --forget serials may be accepted again (recorded in store.json)' },
-    json: { type: 'boolean', help: 'print the CRLs\' numbers and dates as JSON instead of the PEM' },
+    json: { type: 'boolean', help: 'print the CRLs\' numbers and dates as JSON instead of the PEM (docs/CLI.md documents the shape)' },
   },
   positionals: { min: 0, max: 0 },
   async run(args, ctx) {

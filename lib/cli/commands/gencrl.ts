@@ -1,27 +1,13 @@
-import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { loadCertificateAuthority, UserInputError } from '../../pki';
-import { formatCrlNumber, generateCrlFromIndex, parseCrlNumber } from '../../pki/openssl-index';
+import { PUBLIC_FILE_MODE, writeFileAtomic } from '../../files/atomic-write';
+import { checkOutputFile, readInputText } from '../../files/input';
+import { loadCertificateAuthority } from '../../pki';
+import { generateCrlFromIndex } from '../../pki/openssl-index';
 import { DAY_MS, wholeSeconds } from '../../pki/time';
-import { fsError, PUBLIC_FILE_MODE, writeFileAtomic } from '../../store/atomic-write';
-import { Command, minute } from '../command';
-import { EXIT, printable } from '../output';
+import { consumeCrlNumber, crlNumberFileFor, readCrlNumberFile } from '../../store/crl-number';
+import { Command, JSON_OPTION, minute } from '../command';
+import { gencrlJson } from '../json';
+import { EXIT, json, printable } from '../output';
 
-export function readInput(path: string, flag: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new UserInputError(flag, code === 'ENOENT' ? `"${path}" does not exist.` : code === 'EISDIR' ? `"${path}" is a directory; give the file.` : `cannot read "${path}" (${code ?? (e as Error).message}).`);
-  }
-}
-
-/** --crlnumber FILE, else `crlnumber` next to index.txt (openssl's usual layout), else none. */
-export function crlNumberPath(explicit: string | undefined, indexPath: string): string | undefined {
-  if (explicit !== undefined) return explicit;
-  const beside = join(dirname(indexPath), 'crlnumber');
-  return existsSync(beside) ? beside : undefined;
-}
 
 /** The files of an openssl CA directory, as gencrl and import-openssl both take them. */
 export const OPENSSL_CA_FILE_OPTIONS = {
@@ -33,7 +19,7 @@ export const OPENSSL_CA_FILE_OPTIONS = {
 export const gencrl: Command = {
   name: 'gencrl',
   summary: 'Make a CRL from an existing openssl CA database: a drop-in for `openssl ca -gencrl`, with no openssl.cnf needed.',
-  usage: 'gencrl --index index.txt --ca-cert C --ca-key K --out crl.pem [--days N] [--crlnumber FILE]',
+  usage: 'gencrl --index index.txt --ca-cert C --ca-key K --out crl.pem [--days N] [--crlnumber FILE] [--json]',
   details: `Lists every R line of index.txt with its revocation date and reason, as openssl does, in a v2 CRL with
 CRL Number and Authority Key Identifier. The crlnumber file (hex; default: the one next to index.txt) gives the
 CRL's number and is then incremented, atomically, keeping the previous value in crlnumber.old as openssl does.
@@ -47,6 +33,7 @@ Does not use the PKI store.`,
     crldays: { type: 'string', value: 'N', aliasOf: 'days', help: '' },
     crlnumber: { type: 'string', value: 'FILE', help: 'the crlnumber file (default: crlnumber next to index.txt)' },
     dir: { type: 'string', value: 'DIR', help: 'accepted like every command, but unused: gencrl works on openssl\'s files, not the store' },
+    json: JSON_OPTION,
   },
   usesStore: false,
   positionals: { min: 0, max: 0 },
@@ -56,29 +43,23 @@ Does not use the PKI store.`,
     const keyPath = args.required('ca-key', 'give the CA private key, e.g. --ca-key client-ca-key.pem');
     const outPath = args.required('out', 'give the CRL file to write, e.g. --out client-ca.crl');
     const days = args.days('days') ?? 90;
-    const indexText = readInput(indexPath, '--index');
-    const ca = await loadCertificateAuthority(readInput(certPath, '--ca-cert'), readInput(keyPath, '--ca-key'), certPath);
-    const numberFile = crlNumberPath(args.string('crlnumber'), indexPath);
-    const numberText = numberFile === undefined ? undefined : readInput(numberFile, '--crlnumber');
+    const indexText = readInputText(indexPath, '--index');
+    const ca = await loadCertificateAuthority(readInputText(certPath, '--ca-cert'), readInputText(keyPath, '--ca-key'), certPath);
+    const numberPath = crlNumberFileFor(args.string('crlnumber'), indexPath);
+    const numberFile = numberPath === undefined ? undefined : readCrlNumberFile(numberPath);
     const now = wholeSeconds(new Date());
-    const crlNumber = numberText === undefined ? BigInt(Math.floor(now.getTime() / 1000)) : parseCrlNumber(numberText, numberFile);
+    const crlNumber = numberFile?.next ?? BigInt(Math.floor(now.getTime() / 1000));
     const built = await generateCrlFromIndex({ indexText, ca, crlNumber, thisUpdate: now, nextUpdate: new Date(now.getTime() + days * DAY_MS), source: indexPath });
     // An --out that cannot be written is refused before the number is consumed: a typo must not cost a number.
-    try {
-      if (statSync(outPath, { throwIfNoEntry: false })?.isDirectory()) throw Object.assign(new Error(outPath), { code: 'EISDIR' });
-      accessSync(dirname(outPath), constants.W_OK);
-    } catch (e) {
-      throw fsError(outPath, e, 'write the file');
-    }
-    // The number is consumed before the CRL is written: a crash in between skips a number, never reuses one.
-    if (numberFile !== undefined) {
-      writeFileAtomic(`${numberFile}.old`, numberText!, PUBLIC_FILE_MODE);
-      writeFileAtomic(numberFile, formatCrlNumber(crlNumber + 1n), PUBLIC_FILE_MODE);
-    } else {
+    checkOutputFile(outPath, '--out');
+    if (numberFile !== undefined) consumeCrlNumber(numberFile);
+    else {
       ctx.io.stderr.write(`${ctx.err.yellow('mtls-pki: note:')} no crlnumber file next to ${indexPath}; used the Unix time ${crlNumber} as CRL number. Create one (echo 01 > crlnumber) to number CRLs as openssl does.\n`);
     }
     writeFileAtomic(outPath, built.pem, PUBLIC_FILE_MODE);
-    ctx.io.stdout.write(`wrote ${outPath}: CRL #${crlNumber} of ${printable(ca.facts.subject)}, ${built.entryCount} revoked, next update ${minute(new Date(now.getTime() + days * DAY_MS))}\n`);
+    const nextUpdate = new Date(now.getTime() + days * DAY_MS);
+    if (args.flag('json')) json(ctx.io, gencrlJson(outPath, ca.facts.subject, crlNumber, now, nextUpdate, built.entryCount, numberPath));
+    else ctx.io.stdout.write(`wrote ${outPath}: CRL #${crlNumber} of ${printable(ca.facts.subject)}, ${built.entryCount} revoked, next update ${minute(nextUpdate)}\n`);
     return EXIT.OK;
   },
 };

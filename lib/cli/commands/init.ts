@@ -1,14 +1,16 @@
-import { join } from 'node:path';
 import { validateCommonName } from '../../pki';
 import { DEFAULT_CLIENT_CA_CN, PkiSpec, StoreListing } from '../../store';
-import { Command, day, KEY_OPTION, keyOption } from '../command';
-import { EXIT, printable, table } from '../output';
+import { Command, day, JSON_OPTION, KEY_OPTION, keyOption } from '../command';
+import { initJson } from '../json';
+import { EXIT, json, printable, table } from '../output';
 
 export const init: Command = {
   name: 'init',
   summary: 'Create the PKI store with a server CA and a client CA (existing CAs are kept: running it again changes nothing).',
-  usage: 'init [--server-ca-cn CN] [--client-ca-cn CN] [--intermediate-cn CN] [--key ALG] [--crl-days N] [--crl-refresh-days N]',
-  details: 'The client CA publishes a CRL right away (empty), valid --crl-days days and renewed by every later\ncommand once fewer than --crl-refresh-days remain. Private keys are written 0600, the directory 0700.',
+  usage: 'init [--server-ca-cn CN] [--client-ca-cn CN] [--intermediate-cn CN] [--key ALG] [--crl-days N] [--crl-refresh-days N] [--json]',
+  details: `The client CA publishes a CRL right away (empty), valid --crl-days days and renewed by every later
+command once fewer than --crl-refresh-days remain. Private keys are written 0600, the directory 0700, and the
+store gets its own .gitignore ("*") so that git add never picks up a CA key.`,
   examples: [
     'mtls-pki init --server-ca-cn "Aispeech Server Cert Authority" --client-ca-cn "Aispeech Client Cert Authority" --key rsa-4096',
     'mtls-pki init --dir pki --intermediate-cn "Issuing Client CA"   # clients are then issued by an intermediate',
@@ -20,6 +22,7 @@ export const init: Command = {
     key: KEY_OPTION,
     'crl-days': { type: 'string', value: 'N', help: 'validity of each CRL in days (default: 90)' },
     'crl-refresh-days': { type: 'string', value: 'N', help: 'publish a new CRL when fewer days remain (default: 30)' },
+    json: JSON_OPTION,
   },
   positionals: { min: 0, max: 0 },
   async run(args, ctx) {
@@ -51,13 +54,17 @@ export const init: Command = {
     await store.ensure(spec);
     const after = await store.list();
     const { out } = ctx;
-    const rows = after.cas.map((ca) => {
-      const existed = before?.cas.some((b) => b.id === ca.id && b.serialHex === ca.serialHex);
-      return [...[ca.id, ca.subject, ca.keyAlgorithm, `expires ${day(ca.notAfter)}`].map(printable), existed ? out.dim('kept') : out.green('created')];
-    });
+    const created = (id: string, serialHex: string) => !before?.cas.some((b) => b.id === id && b.serialHex === serialHex);
+    if (args.flag('json')) {
+      const crls = after.crls.map((c) => ({ ca: c.ca, file: store.paths.file(c.file), number: c.number ?? null, nextUpdate: c.nextUpdate ?? null }));
+      json(ctx.io, initJson(ctx.dir, after.cas.map((ca) => ({ ...ca, created: created(ca.id, ca.serialHex) })), store.paths, crls, ctx.changes));
+      return EXIT.OK;
+    }
+    const rows = after.cas.map((ca) => [...[ca.id, ca.subject, ca.keyAlgorithm, `expires ${day(ca.notAfter)}`].map(printable), created(ca.id, ca.serialHex) ? out.green('created') : out.dim('kept')]);
     ctx.io.stdout.write(`PKI store ${ctx.dir}:\n${table(rows).replace(/^(?=.)/gm, '  ')}`);
-    const crl = after.crls.map((c) => `${join(ctx.dir, c.file)} (#${c.number}, next update ${day(c.nextUpdate)})`).join(', ');
-    ctx.io.stdout.write(`Client trust for the auth-tls Secret: ${join(ctx.dir, 'client-trust/ca.crt')} and ${join(ctx.dir, 'client-trust/ca.crl')}${crl ? `; CRL ${crl}` : ''}.\n`);
+    const crl = after.crls.map((c) => `${store.paths.file(c.file)} (#${c.number}, next update ${day(c.nextUpdate)})`).join(', ');
+    ctx.io.stdout.write(`Client trust for the auth-tls Secret: ${store.paths.trustCa} and ${store.paths.trustCrl}${crl ? `; CRL ${crl}` : ''}.\n`);
+    ctx.io.stdout.write(`Kept out of git by ${printable(store.paths.gitignore)} ("*"): the store holds the CA private keys; back it up instead of committing it.\n`);
     ctx.io.stdout.write(`Next: mtls-pki server <host> --dir ${ctx.dir}, then mtls-pki client <CN> --dir ${ctx.dir}.\n`);
     return EXIT.OK;
   },

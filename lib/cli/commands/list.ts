@@ -1,6 +1,5 @@
-import { join } from 'node:path';
 import { CertificateListing } from '../../store';
-import { Command, day, minute } from '../command';
+import { Command, day, JSON_OPTION, minute } from '../command';
 import { listJson } from '../json';
 import { EXIT, json, Paint, printable, table } from '../output';
 
@@ -9,7 +8,7 @@ function status(c: CertificateListing, p: Paint): string {
     case 'revoked': return p.red(printable(`revoked ${minute(c.revokedAt)}${c.reason ? ` (${c.reason})` : ''}`));
     case 'expired': return p.red('expired');
     case 'replaced': return p.dim('replaced');
-    default: return p.green('valid');
+    default: return c.expiresSoon ? p.yellow(`expires in ${c.daysLeft} day(s)`) : p.green('valid');
   }
 }
 
@@ -18,10 +17,12 @@ export const list: Command = {
   summary: 'List the CAs, the issued and revoked certificates, and each CRL\'s number, next update and days left.',
   brief: 'List the CAs, certificates (valid, revoked, expired) and CRLs with their days left',
   usage: 'list [--json]',
-  details: `Warns on stderr (and in the JSON's "warnings") when the store directory is wider than 0700 or a key file
-wider than 0600. --json prints the shape documented in docs/CLI.md ("format": "mtls-pki-list").`,
+  details: `A valid certificate with fewer than 30 days left shows "expires in N days": mtls-pki client CN (or
+server, or the next synth) renews it. Warns on stderr (and in the JSON's "warnings") when the store directory is
+wider than 0700 or a key file wider than 0600. --json prints the shape documented in docs/CLI.md
+("format": "mtls-pki-list").`,
   examples: ['mtls-pki list', 'mtls-pki list --json | jq \'.crls[] | select(.daysLeft < 30)\''],
-  options: { json: { type: 'boolean', help: 'print the listing as JSON' } },
+  options: { json: JSON_OPTION },
   positionals: { min: 0, max: 0 },
   async run(args, ctx) {
     const store = await ctx.openStore();
@@ -48,7 +49,7 @@ wider than 0600. --json prints the shape documented in docs/CLI.md ("format": "m
       w(table([['CA', 'NUMBER', 'THIS UPDATE', 'NEXT UPDATE', 'DAYS LEFT', 'REVOKED', 'FILE'],
         ...listing.crls.map((c) => {
           const left = c.daysLeft === undefined ? '-' : String(c.daysLeft);
-          return [printable(c.ca), c.number ?? '-', minute(c.thisUpdate), minute(c.nextUpdate), c.refreshDue ? p.yellow(`${left} (renew due)`) : left, String(c.entries), printable(join(ctx.dir, c.file))];
+          return [printable(c.ca), c.number ?? '-', minute(c.thisUpdate), minute(c.nextUpdate), c.refreshDue ? p.yellow(`${left} (renew due)`) : left, String(c.entries), printable(store.paths.file(c.file))];
         })]).replace(/^(?=.)/gm, '  '));
     }
     return EXIT.OK;

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { UserInputError } from '../pki';
+import { UserInputError } from '../pki/errors';
 
-// Every file the store writes goes through writeFileAtomic: a temp file in the same directory, created with
+// Every file the store and the CLI write goes through writeFileAtomic: a temp file in the same directory, created with
 // its final mode (so a key is never readable by others, not even for a moment), written, fsynced, renamed
 // over the target, and the directory fsynced so the rename itself survives a power cut. A reader, or a
 // process killed half-way, sees either the old bytes or the new ones, never a torn file.
