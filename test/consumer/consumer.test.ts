@@ -88,9 +88,11 @@ describe('the tarball', () => {
     // declarations would name pkijs and asn1js, which the package does not depend on.
     for (const js of paths.filter((p) => p.endsWith('.js') && p !== 'build/lib/pki/engine.js')) expect(paths).toContain(js.replace(/\.js$/, '.d.ts'));
     expect(paths).not.toContain('build/lib/pki/engine.d.ts');
-    // imports/k8s.js with its .d.ts (~1.9 MB unpacked) and the pki bundle (~0.8 MB) are most of it.
-    expect(packed.size).toBeLessThan(650_000);
-    expect(packed.unpackedSize).toBeLessThan(4_000_000);
+    // imports/k8s.js with its .d.ts (~1.9 MB unpacked), the pki bundle (~0.8 MB) and the other controllers' CRD
+    // classes (~0.4 MB, loaded only by their targets) are most of it. The bound catches a fixture or a second
+    // bundle slipping in, not growth of our own code.
+    expect(packed.size).toBeLessThan(800_000);
+    expect(packed.unpackedSize).toBeLessThan(5_000_000);
   });
 
   test('package.json: no runtime dependencies, the cdk8s peers, Apache-2.0 with its text, and where the project lives', () => {

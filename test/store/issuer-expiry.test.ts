@@ -15,7 +15,7 @@ const attime = (d: Date) => String(Math.floor(d.getTime() / 1000));
 
 async function storeWithShortLivedCa(days: number, as: 'client' | 'server' = 'client') {
   const s = scratchStore();
-  const ca = await createRootCa({ commonName: `${as} CA, ${days} days`, validityDays: days, notBefore: T0 });
+  const ca = await createRootCa({ commonName: `${as} CA ${days} days`, validityDays: days, notBefore: T0 });
   const store = await s.open();
   await store.importOpenssl({ indexText: '', caCertificatePem: ca.certificatePem, caPrivateKeyPem: ca.privateKeyPem, as, now: T0 });
   return { s, store, ca };
@@ -69,7 +69,7 @@ test('an expired CA issues nothing: refused with the fix, nothing written', asyn
   const { s, store } = await storeWithShortLivedCa(2);
   try {
     const before = snapshot(s.dir);
-    await expect(store.issueClient('alice', [], { now: at(3) })).rejects.toThrow(/client-ca\/cert.pem: client-ca "client CA, 2 days" expired on 2031-01-03, so nothing it signs would be accepted .* start a new store with `mtls-pki init --dir NEW`/);
+    await expect(store.issueClient('alice', [], { now: at(3) })).rejects.toThrow(/client-ca\/cert.pem: client-ca "client CA 2 days" expired on 2031-01-03, so nothing it signs would be accepted .* start a new store with `mtls-pki init --dir NEW`/);
     expect(snapshot(s.dir)).toEqual(before);
   } finally {
     s.cleanup();
@@ -104,7 +104,7 @@ test('list() warns about a certificate that already outlives its issuer (importe
     await store.list({ now: at(2) });
     const end = ca.facts.notAfter.toISOString().slice(0, 10);
     // Only the valid one that outlives the CA: not the one that ends in time, not the revoked one.
-    expect(s.warnings).toEqual([`client certificate "Client001" (serial 0A) expires ${at(365).toISOString().slice(0, 10)}, after its issuer client-ca "client CA, 30 days" (${end}). From ${end} on it is rejected as if expired (openssl verify: "certificate has expired" at depth 1; nginx answers 400 to that client), whatever its own date says. Plan client-ca's replacement before then and re-issue what it signed.`]);
+    expect(s.warnings).toEqual([`client certificate "Client001" (serial 0A) expires ${at(365).toISOString().slice(0, 10)}, after its issuer client-ca "client CA 30 days" (${end}). From ${end} on it is rejected as if expired (openssl verify: "certificate has expired" at depth 1; nginx answers 400 to that client), whatever its own date says. Plan client-ca's replacement before then and re-issue what it signed.`]);
   } finally {
     s.cleanup();
   }
