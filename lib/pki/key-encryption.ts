@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { toArrayBuffer } from './asn1';
 import { pkijs } from './engine';
 import { UserInputError } from './errors';
@@ -45,4 +46,20 @@ export async function encryptPrivateKeyPem(keyPem: string, passphrase: string, i
 /** The unencrypted PKCS#8 PEM of an `ENCRYPTED PRIVATE KEY`; a wrong passphrase is a UserInputError naming `source`. */
 export function decryptPrivateKeyPem(encryptedPem: string, passphrase: string, source = 'private key'): string {
   return readPrivateKey(encryptedPem, source, passphrase).export({ format: 'pem', type: 'pkcs8' }).toString();
+}
+
+/**
+ * The first line of a file that holds a secret (a passphrase, a token PIN), as `openssl -passin file:` reads
+ * it; `what` names the secret in messages. An unreadable file or an empty first line is refused.
+ */
+export function readSecretFile(path: string, field: string, what: string): string {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new UserInputError(field, `${path} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); put ${what} on its first line, in a file readable only by you.`);
+  }
+  const secret = text.split(/\r?\n/)[0];
+  if (secret === '') throw new UserInputError(field, `the first line of ${path} is empty; put ${what} on its first line.`);
+  return secret;
 }

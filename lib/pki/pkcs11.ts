@@ -1,7 +1,8 @@
 import { createPublicKey } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { UserInputError } from './errors';
+import { readSecretFile } from './key-encryption';
 import { generateKeyPair, KeyAlgorithm, keyAlgorithmOf, KeyPair, KeyProvider, WebCryptoKey } from './keys';
 
 // CA keys in a PKCS#11 token (an HSM, a YubiKey, SoftHSM2), addressed by RFC 7512 URIs as OpenSSL's providers,
@@ -119,15 +120,7 @@ function loadBinding(field: string): { binding: P11Binding; graphene: Graphene }
 
 function readPin(uri: Pkcs11Uri, field: string): string {
   const path = uri.pinSource.startsWith('file:') ? uri.pinSource.replace(/^file:(\/\/(?=\/))?/, '') : uri.pinSource;
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new UserInputError(field, `pin-source ${path} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); put the token's user PIN on its first line, in a file readable only by you.`);
-  }
-  const pin = text.split(/\r?\n/)[0];
-  if (pin === '') throw new UserInputError(field, `pin-source ${path} is empty; put the token's user PIN on its first line.`);
-  return pin;
+  return readSecretFile(path, `${field} pin-source`, "the token's user PIN");
 }
 
 /** An open, logged-in token: finds, adopts and generates key pairs in it. */

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { closePkcs11Tokens } from '../../lib/pki/pkcs11';
 import { scratchDir } from './openssl';
 
 // SoftHSM2 (Debian's softhsm2) as the PKCS#11 token of the tests, in the token directory jest's globalSetup
@@ -40,6 +41,8 @@ export function softHsm(): SoftHsm {
     env,
     uri: (label, object) => `pkcs11:token=${label}${object ? `;object=${object}` : ''}?module-path=${SOFTHSM_MODULE}&pin-source=file:${pinFile}`,
     initToken(prefix = 't') {
+      // SoftHSM2 lists the tokens it found when initialized: finalize, so that this process sees the new one.
+      closePkcs11Tokens();
       const label = `${prefix}-${randomBytes(4).toString('hex')}`;
       execFileSync('softhsm2-util', ['--init-token', '--free', '--label', label, '--so-pin', SO_PIN, '--pin', USER_PIN], { env, stdio: 'pipe' });
       return label;
