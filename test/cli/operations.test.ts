@@ -172,7 +172,8 @@ test('"Keep keys out of git": list warns when a key file is wider than 0600 or t
 });
 
 test('"Keep keys out of git": the CA key files it names are where `mtls-pki init` puts the client CA keys, 0600', () => {
-  const named = [...operations.matchAll(/`pki\/([^`]+)`/g)].map((m) => m[1]);
+  const section = operations.slice(operations.indexOf('## Keep keys out of git'), operations.indexOf('\n## ', operations.indexOf('## Keep keys out of git') + 3));
+  const named = [...section.matchAll(/`pki\/([^`]+)`/g)].map((m) => m[1]);
   expect(named).toEqual(['client-ca/key.pem', 'client-intermediate-ca/key.pem']);
   const withIntermediate = join(tmp.dir, 'pki-intermediate');
   expect(cli(['init', '--intermediate-cn', 'Issuing Client CA', '--dir', withIntermediate]).status).toBe(0);
