@@ -5,6 +5,7 @@ import { certificateSpkiHex, findPrivateKeys } from '../support/key-scan';
 import { openssl, opensslResult, scratchDir } from '../support/openssl';
 import { softHsm } from '../support/softhsm';
 import { cli, requireBuild } from './cli';
+import { pty } from './pty';
 
 // The operator's commands on the three key postures, each result judged by openssl and OpenSC.
 
@@ -88,6 +89,26 @@ test('init --encrypt-keys: the store cannot sign without the passphrase; keys de
     expect(fs.readFileSync(join(dir, 'client-ca', 'key.pem'), 'utf8')).toMatch(/^-----BEGIN PRIVATE KEY-----/);
     expect(run(['keys', 'encrypt', '--passphrase-file', pass]).stdout).toMatch(/client-ca: client-ca\/key\.pem encrypted/);
     expect(run(['client', 'bob']).status).toBe(1);
+  } finally {
+    tmp.cleanup();
+  }
+});
+
+test('on a terminal, init --encrypt-keys asks for the passphrase twice without echo, and client asks once', async () => {
+  const tmp = scratchDir();
+  try {
+    const dir = join(tmp.dir, 'pki');
+    const secret = 'typed passphrase 12345';
+    const init = await pty(['init', '--encrypt-keys', '--dir', dir], { answers: [
+      { when: /New passphrase for the CA keys: $/, type: `${secret}\r` },
+      { when: /The same passphrase again: $/, type: `${secret}\r` },
+    ] });
+    expect(init.status).toBe(0);
+    expect(init.output).not.toContain(secret);
+    expect(opensslResult(['pkey', '-in', join(dir, 'client-ca', 'key.pem'), '-passin', `pass:${secret}`, '-noout']).status).toBe(0);
+    const client = await pty(['client', 'alice', '--dir', dir], { answers: [{ when: /Passphrase for the CA keys: $/, type: `${secret}\r` }] });
+    expect([client.status, client.output]).toEqual([0, expect.not.stringContaining(secret)]);
+    expect(client.output.match(/Passphrase for the CA keys/g)).toHaveLength(1);
   } finally {
     tmp.cleanup();
   }
