@@ -1,7 +1,7 @@
 // The cost of each CA key posture, side by side: plain PKCS#8 files, encrypted files (PBKDF2, 600,000
 // iterations), and keys in a PKCS#11 token (SoftHSM2, through node-webcrypto-p11).
 //
-//   npm run build && node build/bench/key-custody.js          3 runs of each (~2 min on 2 cores)
+//   npm run build && node build/bench/key-custody.js          5 alternating runs of each (~6 min on 2 cores)
 //   node build/bench/key-custody.js --runs 5 --revoked 20000
 //
 // Measured in one process, wall clock, per posture:
@@ -53,16 +53,19 @@ async function time(work: () => Promise<unknown>): Promise<number> {
 }
 
 async function main(): Promise<void> {
-  const runs = option('runs', 3);
+  const runs = option('runs', 5);
   const revoked = option('revoked', 20_000);
   writeFileSync(join(hsmDir, 'pin'), `${PIN}\n`, { mode: 0o600 });
   const entries: RevokedEntry[] = Array.from({ length: revoked }, (_, i) => ({
     serialHex: Buffer.from(randomSerial()).toString('hex').toUpperCase(), revokedAt: new Date(Date.UTC(2026, 0, 1) + i * 1000), ...(i % 3 ? {} : { reason: 'keyCompromise' as const }),
   }));
-  const results: { posture: Posture; batch: number[]; single: number[]; crl: number[] }[] = [];
-  for (const posture of ['file', 'encrypted', 'softhsm'] as Posture[]) {
-    const row = { posture, batch: [] as number[], single: [] as number[], crl: [] as number[] };
-    for (let run = 0; run < runs; run++) {
+  const postures: Posture[] = ['file', 'encrypted', 'softhsm'];
+  const results = postures.map((posture) => ({ posture, batch: [] as number[], single: [] as number[], crl: [] as number[] }));
+  // Runs alternate between the postures (in a rotating order), so that load from other processes falls on all alike.
+  for (let run = 0; run < runs; run++) {
+    for (let k = 0; k < postures.length; k++) {
+      const row = results[(run + k) % postures.length];
+      const { posture } = row;
       // A new token for each run: SoftHSM2 sees tokens made after it started only once it is finalized again.
       closePkcs11Tokens();
       const dir = join(hsmDir, `store-${posture}-${run}`);
@@ -82,15 +85,14 @@ async function main(): Promise<void> {
       }));
       rmSync(dir, { recursive: true, force: true });
     }
-    results.push(row);
-    process.stderr.write(`${posture}: done\n`);
+    process.stderr.write(`run ${run + 1}/${runs} done\n`);
   }
   closePkcs11Tokens();
   const med = (xs: number[]) => stats(xs.map((ms) => ({ ms }))).medianMs;
   const ms = (x: number) => (x >= 10_000 ? `${(x / 1000).toFixed(1)} s` : `${Math.round(x)} ms`);
   const base = results[0];
-  const cell = (r: typeof base, key: 'batch' | 'single' | 'crl') => `${ms(med(r[key]))}${r === base ? '' : ` (${(med(r[key]) / med(base[key])).toFixed(1)}×)`}`;
-  console.log(`CA key custody, ec-p256 CAs, ${runs} runs each, median (node ${process.version}, ${cpus().length} cores, load ${loadavg()[0].toFixed(1)})\n`);
+  const cell = (r: typeof base, key: 'batch' | 'single' | 'crl') => `${ms(med(r[key]))} [${ms(Math.min(...r[key]))}–${ms(Math.max(...r[key]))}]${r === base ? '' : ` (${(med(r[key]) / med(base[key])).toFixed(1)}×)`}`;
+  console.log(`CA key custody, ec-p256 CAs, ${runs} alternating runs each, median [min–max] (node ${process.version}, ${cpus().length} cores, load ${loadavg()[0].toFixed(1)})\n`);
   console.log(`| CA key | 100 clients, one ensure | 100 × issueClient | sign a ${revoked.toLocaleString('en')}-entry CRL (key load included) |`);
   console.log('|---|---:|---:|---:|');
   const names: Record<Posture, string> = { file: 'plain key.pem', encrypted: 'encrypted key.pem (PBKDF2 600k)', softhsm: 'SoftHSM2 token (PKCS#11)' };
