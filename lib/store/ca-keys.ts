@@ -66,7 +66,7 @@ function keyless(access: KeyAccess, id: CaId, where: string): CaKeyAbsent {
   return new CaKeyAbsent(join(access.displayDir, id), `${where}, so ${id} cannot sign here. The store works without its CA keys for everything that needs no signature (synth from the certificates and the CRLs last published); signing happens where the keys are: run the command there (e.g. mtls-pki crl${dir}), then ship or commit the store's files back here. If the key belongs on this machine, restore it from a backup. Nothing was signed or written.`, id);
 }
 
-/** The token object label for CA `id` under custody URI `uri`: the URI's `object=` is a prefix. */
+/** The token object label for CA `id` under the custody URI `custody`: its `object=`, if any, is a prefix. */
 export function tokenKeyLabel(custody: string, id: CaId): string {
   const prefix = parsePkcs11Uri(custody, 'settings.caKeys').object;
   return prefix ? `${prefix}-${id}` : id;
