@@ -11,4 +11,7 @@ module.exports = {
   transformIgnorePatterns: ['/node_modules/(?!(pkijs|asn1js|@peculiar|bytestreamjs|@noble)/)'],
   moduleFileExtensions: ['ts', 'js', 'mjs', 'json'],
   testTimeout: 60000,
+  // SoftHSM2's token directory for the PKCS#11 tests (see the file for why it is set before the workers start).
+  globalSetup: '<rootDir>/test/support/softhsm-setup.ts',
+  globalTeardown: '<rootDir>/test/support/softhsm-teardown.ts',
 };

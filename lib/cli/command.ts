@@ -1,6 +1,7 @@
 import { KeyAlgorithm, parseKeyAlgorithm, parseRevocationReason, RevocationReason, UserInputError } from '../pki';
 import { OpenOptions, PkiStore } from '../store';
 import { Args, OptionSpecs, UsageError } from './args';
+import { storePassphrase } from './password';
 import { colorEnabled, Io, paint, Paint, printable, withSpinner } from './output';
 
 // What every command is made of, and what every command gets: --dir, --help, the streams, colors, and a
@@ -21,7 +22,13 @@ export interface CommandContext {
    * printed: each command reports what it did in its own words.
    */
   readonly changes: readonly string[];
-  openStore(options?: Pick<OpenOptions, 'create'>): Promise<PkiStore>;
+  /**
+   * Opens the store. Its passphrase (for CA keys encrypted at rest) is asked for only when a key must be read
+   * or written: --passphrase-file, else MTLS_PKI_PASSPHRASE_FILE, else a prompt (twice for a new one).
+   */
+  openStore(options?: Pick<OpenOptions, 'create'> & { readonly newPassphrase?: boolean; readonly passphrase?: string }): Promise<PkiStore>;
+  /** --passphrase-file, when given. */
+  readonly passphraseFile?: string;
 }
 
 export interface Command {
@@ -43,22 +50,25 @@ export interface Command {
 
 export const COMMON_OPTIONS: OptionSpecs = {
   dir: { type: 'string', value: 'DIR', help: 'the PKI store directory (default: pki)' },
+  'passphrase-file': { type: 'string', value: 'FILE', help: 'the passphrase of CA keys encrypted at rest, on the first line of FILE' },
   help: { type: 'boolean', help: 'show this help' },
 };
 
-export function makeContext(io: Io, dir: string): CommandContext {
+export function makeContext(io: Io, dir: string, passphraseFile?: string): CommandContext {
   const err = paint(colorEnabled(io.stderr, io.env));
   const warnings: string[] = [];
   const changes: string[] = [];
-  return {
+  const ctx: CommandContext = {
     io,
     dir,
+    passphraseFile,
     out: paint(colorEnabled(io.stdout, io.env)),
     err,
     warnings,
     changes,
     openStore: (options = {}) => PkiStore.open(dir, {
       create: options.create ?? false,
+      passphrase: options.passphrase ?? (() => storePassphrase(ctx, options.newPassphrase ?? false)),
       onWarning: (m) => {
         warnings.push(m);
         io.stderr.write(`${err.yellow('mtls-pki: warning:')} ${printable(m)}\n`);
@@ -67,11 +77,13 @@ export function makeContext(io: Io, dir: string): CommandContext {
       progress: (label, work) => withSpinner(io, label, work),
     }),
   };
+  return ctx;
 }
 
-/** Every option a command accepts: --dir (for store commands), its own, and --help. */
+/** Every option a command accepts: --dir and --passphrase-file (for store commands), its own, and --help. */
 export function optionSpecs(c: Command): OptionSpecs {
-  return { ...(c.usesStore === false ? {} : { dir: COMMON_OPTIONS.dir }), ...c.options, help: COMMON_OPTIONS.help };
+  const store: OptionSpecs = c.usesStore === false ? {} : { dir: COMMON_OPTIONS.dir, 'passphrase-file': COMMON_OPTIONS['passphrase-file'] };
+  return { ...store, ...c.options, help: COMMON_OPTIONS.help };
 }
 
 export function helpText(c: Command, p: Paint): string {
@@ -96,7 +108,7 @@ export function helpText(c: Command, p: Paint): string {
 }
 
 /** Parses a flag value with a lib/pki parser; a bad value is a usage error (exit 2), not a refusal. */
-function asUsage<T>(command: string, parse: () => T): T {
+export function asUsage<T>(command: string, parse: () => T): T {
   try {
     return parse();
   } catch (e) {

@@ -8,6 +8,7 @@ import { crl } from './commands/crl';
 import { gencrl } from './commands/gencrl';
 import { importOpenssl } from './commands/import-openssl';
 import { init } from './commands/init';
+import { keys } from './commands/keys';
 import { client, server } from './commands/issue';
 import { list } from './commands/list';
 import { revoke } from './commands/revoke';
@@ -17,7 +18,7 @@ import { didYouMean } from '../util/did-you-mean';
 // mtls-pki: the PKI store from the shell, for operators used to openssl. Exit codes: 0 success, 1 a finding
 // or a refusal (bad input file, locked store, failed check), 2 a usage error.
 
-export const COMMANDS: readonly Command[] = [init, server, client, revoke, crl, list, gencrl, importOpenssl, check];
+export const COMMANDS: readonly Command[] = [init, server, client, revoke, crl, keys, list, gencrl, importOpenssl, check];
 
 /**
  * The version in the package's own package.json, found from this file upwards: build/lib/cli/main.js in a
@@ -99,7 +100,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     }
     const dir = args.string('dir') ?? 'pki';
     if (dir === '') throw new UsageError('--dir is empty; give the store directory, e.g. --dir pki.', command.name);
-    return await command.run(args, makeContext(io, dir));
+    return await command.run(args, makeContext(io, dir, args.string('passphrase-file')));
   } catch (e) {
     return reportError(io, e);
   }

@@ -1,5 +1,7 @@
 import { statSync } from 'node:fs';
 import { UserInputError } from '../pki';
+import { readSecretFile } from '../pki/key-encryption';
+import { PASSPHRASE_FILE_ENV } from '../store';
 import { UsageError } from './args';
 import { CommandContext } from './command';
 import { readInputText } from '../files/input';
@@ -18,15 +20,34 @@ export async function exportPassword(ctx: CommandContext, file: string | undefin
   return password;
 }
 
-export function readPasswordFile(ctx: CommandContext, file: string): string {
-  const text = readInputText(file, '--password-file');
+export function readPasswordFile(ctx: CommandContext, file: string, option = '--password-file'): string {
+  const text = readInputText(file, option);
   const password = text.split(/\r?\n/)[0];
-  if (password === '') throw new UserInputError('--password-file', `the first line of "${file}" is empty; put the password on the first line (a PKCS#12 file without a password leaves its key unprotected).`);
+  if (password === '') throw new UserInputError(option, `the first line of "${file}" is empty; put the ${option === '--password-file' ? 'password on the first line (a PKCS#12 file without a password leaves its key unprotected)' : 'passphrase on the first line'}.`);
   const st = statSync(file);
   if (st.isFile() && (st.mode & 0o077) !== 0) {
     ctx.io.stderr.write(`${ctx.err.yellow('mtls-pki: warning:')} ${file} holds a password and has mode ${(st.mode & 0o777).toString(8).padStart(4, '0')}; make it 0600: chmod 600 ${file}\n`);
   }
   return password;
+}
+
+/**
+ * The passphrase of the store's CA keys (encrypted at rest): --passphrase-file, else the file
+ * MTLS_PKI_PASSPHRASE_FILE names, else a prompt without echo (asked twice for a `fresh` one, which encrypts).
+ */
+export async function storePassphrase(ctx: CommandContext, fresh: boolean): Promise<string> {
+  if (ctx.passphraseFile !== undefined) return readPasswordFile(ctx, ctx.passphraseFile, '--passphrase-file');
+  const envFile = ctx.io.env[PASSPHRASE_FILE_ENV];
+  if (envFile) return readSecretFile(envFile, PASSPHRASE_FILE_ENV, 'the passphrase of the CA keys');
+  const stdin = ctx.io.stdin;
+  if (!stdin?.isTTY || typeof stdin.setRawMode !== 'function') {
+    throw new UserInputError('passphrase', `the store's CA keys are ${fresh ? 'to be encrypted' : 'encrypted'}, and stdin is not a terminal to ask for the passphrase. Give --passphrase-file FILE or ${PASSPHRASE_FILE_ENV}=FILE (the passphrase on the first line, the file 0600). There is no option for the passphrase itself: it would show in \`ps\`. Nothing was signed or written.`);
+  }
+  const prompts = fresh ? ['New passphrase for the CA keys: ', 'The same passphrase again: '] : ['Passphrase for the CA keys: '];
+  const [passphrase, again] = await readHidden(stdin, ctx.io.stderr, prompts);
+  if (passphrase === '') throw new UserInputError('passphrase', 'is empty. Nothing was signed or written.');
+  if (fresh && passphrase !== again) throw new UserInputError('passphrase', 'the two passphrases differ. Nothing was written; run the command again.');
+  return passphrase;
 }
 
 async function promptTwice(ctx: CommandContext, command: string, what: string): Promise<string> {

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { distinguishedName, keyUsageBitString, KeyUsageName, OID, timeOf, toArrayBuffer } from './asn1';
-import { asn1js, pkijs } from './engine';
+import { asn1js, engineFor, pkijs } from './engine';
 import { UserInputError } from './errors';
 import { CertificateFacts, inspectCertificate, inspectCertificateDer } from './inspect';
 import { DEFAULT_KEY_ALGORITHM, exportPrivateKeyPem, exportPublicKeyDer, generateKeyPair, hashFor, importPrivateKeyPem, KeyAlgorithm, KeyPair } from './keys';
@@ -23,7 +23,7 @@ export const DEFAULT_VALIDITY_DAYS = {
 /** A certificate with its private key, both PEM. */
 export interface IssuedCertificate {
   readonly certificatePem: string;
-  /** PKCS#8 PEM. Write it 0600. */
+  /** PKCS#8 PEM. Write it 0600. Empty for a key held by a KeyProvider (a PKCS#11 token), which never leaves it. */
   readonly privateKeyPem: string;
   readonly facts: CertificateFacts;
 }
@@ -154,9 +154,10 @@ async function sign(template: Template, issuer: CertificateAuthority | 'self'): 
     ...(template.altNames?.length ? [extension(OID.subjectAltName, false, new pkijs.GeneralNames({ names: template.altNames.map(generalName) }))] : []),
   ];
   cert.extensions = extensions;
-  await cert.sign(signer.privateKey as CryptoKey, hashFor(signer.algorithm));
+  await cert.sign(signer.privateKey as CryptoKey, hashFor(signer.algorithm), engineFor(signer.provider));
   const der = new Uint8Array(cert.toSchema(true).toBER(false));
-  return { certificatePem: encodePem(PemLabel.CERTIFICATE, der), privateKeyPem: await exportPrivateKeyPem(template.keyPair), facts: inspectCertificateDer(der) };
+  const privateKeyPem = template.keyPair.provider ? '' : await exportPrivateKeyPem(template.keyPair);
+  return { certificatePem: encodePem(PemLabel.CERTIFICATE, der), privateKeyPem, facts: inspectCertificateDer(der) };
 }
 
 function keyIdentifierOfIssuer(issuer: CertificateAuthority): Uint8Array {
@@ -239,9 +240,23 @@ export async function issueClientCertificate(issuer: CertificateAuthority, optio
 
 /**
  * Loads a CA from its certificate and key PEM, including one made by `openssl req -x509`.
- * Refuses a certificate that is not a CA, or a key that does not belong to it.
+ * Refuses a certificate that is not a CA, or a key that does not belong to it. An `ENCRYPTED PRIVATE KEY`
+ * needs its `passphrase`.
  */
-export async function loadCertificateAuthority(certificatePem: string, privateKeyPem: string, source = 'CA'): Promise<CertificateAuthority> {
+export async function loadCertificateAuthority(certificatePem: string, privateKeyPem: string, source = 'CA', passphrase?: string): Promise<CertificateAuthority> {
+  const facts = checkCaCertificate(certificatePem, source);
+  return caWithKey(facts, await importPrivateKeyPem(privateKeyPem, `${source} key`, passphrase), source);
+}
+
+/**
+ * A CA from its certificate and a key pair held elsewhere (a PKCS#11 token: `keyPair.provider`), refused
+ * like loadCertificateAuthority when the certificate is not a CA or the key pair is not the certificate's.
+ */
+export async function certificateAuthorityWithKeyPair(certificatePem: string, keyPair: KeyPair, source = 'CA'): Promise<CertificateAuthority> {
+  return caWithKey(checkCaCertificate(certificatePem, source), keyPair, source);
+}
+
+function checkCaCertificate(certificatePem: string, source: string): CertificateFacts {
   const facts = inspectCertificate(certificatePem, `${source} certificate`);
   if (!facts.isCa) {
     throw new UserInputError(`${source} certificate`, `"${facts.subject}" is not a CA (BasicConstraints cA is not TRUE); give the CA's certificate, not a leaf.`);
@@ -249,7 +264,10 @@ export async function loadCertificateAuthority(certificatePem: string, privateKe
   if (facts.keyUsage && !facts.keyUsage.includes('keyCertSign')) {
     throw new UserInputError(`${source} certificate`, `"${facts.subject}" has a KeyUsage without keyCertSign, so it may not sign certificates; re-issue the CA with keyCertSign and cRLSign.`);
   }
-  const keyPair = await importPrivateKeyPem(privateKeyPem, `${source} key`);
+  return facts;
+}
+
+async function caWithKey(facts: CertificateFacts, keyPair: KeyPair, source: string): Promise<CertificateAuthority> {
   const spki = Buffer.from(await exportPublicKeyDer(keyPair));
   const certificate = pkijs.Certificate.fromBER(toArrayBuffer(facts.der));
   if (!spki.equals(Buffer.from(certificate.subjectPublicKeyInfo.toSchema().toBER(false)))) {

@@ -3,7 +3,7 @@ import { formatName, OID, timeOf, toArrayBuffer, toHex } from './asn1';
 import { CertificateAuthority } from './certificate';
 import { crlExtensionFacts, crlLayoutOf, EntryExtensionTracker } from './crl-fields';
 import { DerReader, readRevokedList, RevokedListWriter, TAG, tlv } from './der';
-import { asn1js, pkijs } from './engine';
+import { asn1js, engineFor, pkijs } from './engine';
 import { UserInputError } from './errors';
 import { IssuingDistributionPoint } from './extensions';
 import { hashFor } from './keys';
@@ -138,13 +138,18 @@ export async function signCrlWithList(options: Omit<CrlOptions, 'entries'>, list
   const { issuer } = options;
   const hash = hashFor(issuer.keyPair.algorithm);
   const crl = envelopeOf(options);
-  const { signatureAlgorithm } = await pkijs.getCrypto(true).getSignatureParameters(issuer.keyPair.privateKey as CryptoKey, hash);
+  const { provider, privateKey } = issuer.keyPair;
+  const engine = engineFor(provider);
+  const { signatureAlgorithm, parameters } = await engine.getSignatureParameters(privateKey as CryptoKey, hash);
   crl.signature = signatureAlgorithm;
   // toSchema(true) encodes the TBSCertList afresh (encodeTBS is protected); its first element is that TBS.
   const envelopeTbs = new Uint8Array((crl.toSchema(true) as asn1js.Sequence).valueBlock.value[0].toBER(false));
   const tbs = list ? spliceRevokedList(envelopeTbs, list) : envelopeTbs;
-  const key = KeyObject.from(issuer.keyPair.privateKey as unknown as webcrypto.CryptoKey);
-  const signature = signData(hash.replace('-', '').toLowerCase(), tbs, key);
+  // node:crypto signs its own keys directly (no copy of a 20k-entry TBS into WebCrypto); a token's key signs
+  // through the token's WebCrypto, which pkijs' engine turns into X.509's signature encoding.
+  const signature = provider
+    ? new Uint8Array(await engine.signWithPrivateKey(toArrayBuffer(tbs), privateKey as CryptoKey, parameters as pkijs.CryptoEngineSignWithPrivateKeyParams))
+    : signData(hash.replace('-', '').toLowerCase(), tbs, KeyObject.from(privateKey as unknown as webcrypto.CryptoKey));
   const der = tlv(TAG.SEQUENCE, tbs, new Uint8Array(signatureAlgorithm.toSchema().toBER(false)), tlv(TAG.BIT_STRING, Uint8Array.of(0), signature));
   return { der, pem: encodePem(PemLabel.CRL, der) };
 }

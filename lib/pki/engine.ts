@@ -15,3 +15,19 @@ pkijs.setEngine(ENGINE_NAME, new pkijs.CryptoEngine({ name: ENGINE_NAME, crypto:
 
 export const subtle = webcrypto.subtle as unknown as SubtleCrypto;
 export { asn1js, pkijs };
+
+const engines = new WeakMap<object, pkijs.CryptoEngine>();
+
+/**
+ * The pkijs engine that signs with keys held by `provider` (a PKCS#11 token's WebCrypto), or the node:crypto
+ * engine above when there is none: a key signs only through the WebCrypto that holds it.
+ */
+export function engineFor(provider: { readonly name: string; readonly subtle: unknown } | undefined): pkijs.ICryptoEngine {
+  if (!provider) return pkijs.getCrypto(true);
+  let engine = engines.get(provider);
+  if (!engine) {
+    engine = new pkijs.CryptoEngine({ name: provider.name, crypto: provider as unknown as Crypto });
+    engines.set(provider, engine);
+  }
+  return engine;
+}

@@ -21,11 +21,24 @@ export interface WebCryptoKey {
   readonly usages: readonly string[];
 }
 
+/**
+ * A WebCrypto implementation other than node:crypto's that holds keys, e.g. a PKCS#11 token's
+ * (node-webcrypto-p11). Its keys are used only through it: they cannot be exported or moved to node:crypto.
+ */
+export interface KeyProvider {
+  /** Shown in messages, e.g. the token's `pkcs11:` URI (without its PIN). */
+  readonly name: string;
+  readonly subtle: unknown;
+  getRandomValues<T extends ArrayBufferView | null>(array: T): T;
+}
+
 /** A key pair usable for signing through WebCrypto, and its algorithm. */
 export interface KeyPair {
   readonly algorithm: KeyAlgorithm;
   readonly privateKey: WebCryptoKey;
   readonly publicKey: WebCryptoKey;
+  /** Where the keys live when node:crypto does not hold them (a PKCS#11 token): they sign only through it. */
+  readonly provider?: KeyProvider;
 }
 
 /** The signature hash that goes with each key: SHA-384 for P-384 (RFC 5480), SHA-256 otherwise. */
@@ -52,9 +65,15 @@ export function parseKeyAlgorithm(value: string, field = 'key algorithm'): KeyAl
   throw new UserInputError(field, `"${value}" is not a supported key algorithm; use one of ${KEY_ALGORITHMS.join(', ')}.`);
 }
 
-export async function generateKeyPair(algorithm: KeyAlgorithm = DEFAULT_KEY_ALGORITHM): Promise<KeyPair> {
-  const pair = await subtle.generateKey(webCryptoParams(algorithm) as RsaHashedKeyGenParams | EcKeyGenParams, true, ['sign', 'verify']) as CryptoKeyPair;
-  return { algorithm, privateKey: pair.privateKey, publicKey: pair.publicKey };
+/**
+ * A new key pair in node:crypto, or, given `holder`, inside that provider (a PKCS#11 token), not extractable,
+ * with the provider's own generation attributes (e.g. the token object's label).
+ */
+export async function generateKeyPair(algorithm: KeyAlgorithm = DEFAULT_KEY_ALGORITHM, holder?: { readonly provider: KeyProvider; readonly attributes: Readonly<Record<string, unknown>> }): Promise<KeyPair> {
+  const params = { ...webCryptoParams(algorithm), ...holder?.attributes } as RsaHashedKeyGenParams | EcKeyGenParams;
+  const generator = (holder?.provider.subtle ?? subtle) as SubtleCrypto;
+  const pair = await generator.generateKey(params, !holder, ['sign', 'verify']) as CryptoKeyPair;
+  return { algorithm, privateKey: pair.privateKey, publicKey: pair.publicKey, ...(holder ? { provider: holder.provider } : {}) };
 }
 
 /** PKCS#8 PEM (`-----BEGIN PRIVATE KEY-----`), what `openssl genpkey` writes. */
@@ -63,27 +82,37 @@ export async function exportPrivateKeyPem(pair: KeyPair): Promise<string> {
 }
 
 export async function exportPublicKeyDer(pair: KeyPair): Promise<Uint8Array> {
-  return new Uint8Array(await subtle.exportKey('spki', pair.publicKey as CryptoKey));
+  const holder = (pair.provider?.subtle ?? subtle) as SubtleCrypto;
+  return new Uint8Array(await holder.exportKey('spki', pair.publicKey as CryptoKey));
 }
 
 const KEY_LABELS = [PemLabel.PRIVATE_KEY, PemLabel.RSA_PRIVATE_KEY, PemLabel.EC_PRIVATE_KEY, PemLabel.ENCRYPTED_PRIVATE_KEY];
 
+/** Whether `pem` holds a PKCS#8 `ENCRYPTED PRIVATE KEY` (which needs a passphrase to be read). */
+export function isEncryptedPrivateKeyPem(pem: string): boolean {
+  return pem.includes(`-----BEGIN ${PemLabel.ENCRYPTED_PRIVATE_KEY}-----`);
+}
+
 /**
  * Reads one private key in PKCS#8, PKCS#1 (`RSA PRIVATE KEY`) or SEC1 (`EC PRIVATE KEY`) PEM, as openssl
- * writes them. node:crypto does the format conversion; WebCrypto then holds the key for pkijs.
+ * writes them, or PKCS#8 `ENCRYPTED PRIVATE KEY` when `passphrase` is given (OpenSSL decrypts it, so what
+ * `openssl pkey -passin` reads is read here). node:crypto does the format conversion; WebCrypto then holds
+ * the key for pkijs.
  */
-export function readPrivateKey(pem: string, source = 'private key'): KeyObject {
+export function readPrivateKey(pem: string, source = 'private key', passphrase?: string): KeyObject {
   const blocks = decodePemExpecting(pem, KEY_LABELS, source);
   if (blocks.length > 1) {
     throw new UserInputError(source, `holds ${blocks.length} private keys; put exactly one key in the file.`);
   }
-  if (blocks[0].label === PemLabel.ENCRYPTED_PRIVATE_KEY) {
+  const encrypted = blocks[0].label === PemLabel.ENCRYPTED_PRIVATE_KEY;
+  if (encrypted && passphrase === undefined) {
     throw new UserInputError(source, 'is an encrypted private key, which is not supported. Decrypt it first: `openssl pkey -in key.pem -out key-plain.pem`, and keep the result 0600.');
   }
   let key: KeyObject;
   try {
-    key = createPrivateKey({ key: pem, format: 'pem' });
+    key = createPrivateKey(encrypted ? { key: pem, format: 'pem', passphrase } : { key: pem, format: 'pem' });
   } catch (e) {
+    if (encrypted) throw new UserInputError(source, 'cannot be decrypted with this passphrase: it is the wrong one (or the file is damaged). Nothing was signed or written; run the command again with the passphrase the key was encrypted with.');
     throw new UserInputError(source, `is not a readable private key (${(e as Error).message}).`);
   }
   keyAlgorithmOf(key, source);
@@ -106,8 +135,8 @@ export function keyAlgorithmOf(key: KeyObject, source = 'key'): KeyAlgorithm {
   throw new UserInputError(source, `is a ${key.asymmetricKeyType} key; use ECDSA P-256/P-384 or RSA.`);
 }
 
-export async function importPrivateKeyPem(pem: string, source = 'private key'): Promise<KeyPair> {
-  const key = readPrivateKey(pem, source);
+export async function importPrivateKeyPem(pem: string, source = 'private key', passphrase?: string): Promise<KeyPair> {
+  const key = readPrivateKey(pem, source, passphrase);
   const algorithm = keyAlgorithmOf(key, source);
   const params = webCryptoParams(algorithm);
   const pkcs8 = key.export({ format: 'der', type: 'pkcs8' });

@@ -3,6 +3,7 @@ import { toArrayBuffer } from './asn1';
 import { asn1js, pkijs } from './engine';
 import { UserInputError } from './errors';
 import { inspectCertificate, readCertificates } from './inspect';
+import { pbes2Parameters, PBKDF2_MIN_ITERATIONS } from './key-encryption';
 import { readPrivateKey } from './keys';
 import { keyMatchesCertificate } from './verify';
 
@@ -30,7 +31,7 @@ const OID = {
  */
 export const PKCS12_DEFAULT_ITERATIONS = 200_000;
 /** RFC 8018 asks for at least 1000; we ask for the OpenSSL 3 default. */
-export const PKCS12_MIN_ITERATIONS = 2048;
+export const PKCS12_MIN_ITERATIONS = PBKDF2_MIN_ITERATIONS;
 
 export interface Pkcs12Options {
   /** The leaf certificate, PEM (one certificate). */
@@ -63,10 +64,9 @@ export async function buildPkcs12(options: Pkcs12Options): Promise<Uint8Array> {
     throw new UserInputError('private key', `does not belong to the certificate ${leaf.subject} (serial ${leaf.serialHex}).`);
   }
   const cas = options.caCertificatesPem ? readCertificates(options.caCertificatesPem, 'CA certificates') : [];
-  const password = toArrayBuffer(new TextEncoder().encode(options.password));
   // pkijs draws the IV (16 bytes) and the PBKDF2 salt (64 bytes) itself, for each encryption.
-  const aes256cbc = { name: 'AES-CBC', length: 256 } as unknown as pkijs.ContentEncryptionAlgorithm;
-  const pbes2 = { password, contentEncryptionAlgorithm: aes256cbc, hmacHashAlgorithm: 'SHA-256', iterationCount: iterations };
+  const pbes2 = pbes2Parameters(options.password, iterations);
+  const { password } = pbes2;
 
   const localKeyId = new Uint8Array(createHash('sha256').update(leaf.der).digest());
   const friendlyName = options.friendlyName ?? leaf.commonName ?? leaf.subject;

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import { CertificateAuthority, CertificateFacts, inspectCertificate, loadCertificateAuthority, UserInputError } from '../pki';
+import { CertificateAuthority, CertificateFacts, inspectCertificate, UserInputError } from '../pki';
+import { KeyAccess, loadCaWithKey } from './ca-keys';
 import { CaId, layout } from './layout';
 import { StoreState } from './state';
 import { readInStore } from './store-files';
@@ -7,8 +8,8 @@ import { readInStore } from './store-files';
 // A CA's files are read only through here, and each time they are compared with the SHA-256 fingerprint that
 // store.json recorded when the store created or imported the CA. A certificate with the same name copied over
 // cert.pem (with its own key over key.pem) is then refused instead of signing certificates or CRLs, or being
-// handed to nginx as the client trust anchor. The key is pinned through the certificate: loadCertificateAuthority
-// refuses a key whose public key is not the certificate's.
+// handed to nginx as the client trust anchor. The key, wherever it lives (ca-keys.ts), is pinned through the
+// certificate: a key whose public key is not the certificate's is refused when it is loaded to sign.
 
 /** The certificate of CA `id` as its file holds it, after checking it is the one store.json recorded. */
 export function readCaCertificate(dir: string, state: StoreState, id: CaId): { pem: string; facts: CertificateFacts } {
@@ -26,9 +27,7 @@ export function readCaCertificate(dir: string, state: StoreState, id: CaId): { p
 }
 
 /** CA `id` with its key, ready to sign: its certificate checked against store.json, its key against the certificate. */
-export async function loadStoreCa(dir: string, state: StoreState, id: CaId): Promise<CertificateAuthority> {
-  const { pem } = readCaCertificate(dir, state, id);
-  const key = readInStore(dir, layout.caKey(id));
-  if (!key) throw new UserInputError(join(dir, layout.caKey(id)), `is missing, but store.json lists ${id}. Restore it from a backup; the store cannot sign without it.`);
-  return loadCertificateAuthority(pem, key.toString('utf8'), join(dir, id));
+export async function loadStoreCa(access: KeyAccess, state: StoreState, id: CaId): Promise<CertificateAuthority> {
+  const { pem } = readCaCertificate(access.dir, state, id);
+  return loadCaWithKey(access, state, id, pem);
 }

@@ -3,6 +3,7 @@ import { buildCrl, CertificateAuthority, CertificateFacts, CrlFacts, isCrlSigned
 import { DAY_MS, wholeSeconds } from '../pki/time';
 import { PUBLIC_FILE_MODE } from '../files/atomic-write';
 import { readCaCertificate } from './ca-files';
+import { CaKeyAbsent } from './ca-keys';
 import { CA_IDS, CaId, layout } from './layout';
 import { AuditEntry, RevocationRecord, StoreState } from './state';
 import { nextCrlNumber } from './crl-number';
@@ -182,11 +183,40 @@ function whyPublished(state: StoreState, reason: NonNullable<CrlStatus['reason']
   }
 }
 
+/**
+ * Loads the CA of every CRL this run must sign, before the caller saves anything: when a key is not on this
+ * machine (a keyless store: synth in CI), the run stops here with the command to run where the keys are,
+ * and nothing is written.
+ */
+export async function requireCrlSigners(ctx: CrlContext, force = false): Promise<void> {
+  for (const caId of crlIssuers(ctx.state)) {
+    const reason = crlRefreshReason(ctx.state, caId, publishedCrl(ctx, caId), ctx.now, force);
+    if (!reason) continue;
+    try {
+      await ctx.loadCa(caId);
+    } catch (e) {
+      if (!(e instanceof CaKeyAbsent)) throw e;
+      const dir = ctx.displayDir === 'pki' ? '' : ` --dir ${ctx.displayDir}`;
+      const added = reason === 'revocations changed' ? newlyRevoked(ctx, caId) : [];
+      const names = added.map((r) => `"${r.commonName ?? r.serialHex}"`).join(', ');
+      const revokeFirst = added.length ? ` (after revoking ${names} there too, e.g. mtls-pki revoke ${added[0].commonName ?? `--serial ${added[0].serialHex}`}${dir}, or by running this app there)` : '';
+      throw new CaKeyAbsent(join(ctx.displayDir, layout.crl(caId)), `must be signed anew (${reason}), but ${e.message.slice(e.field.length + 2).replace(/ The store works without[\s\S]*$/, '').replace(/\.$/, '')}. A store without its CA keys synthesizes from the CRL last published, and this run needs a new one: where the CA keys are (the operator's machine or the HSM host), run mtls-pki crl${dir}${revokeFirst}, then commit or ship the store's files (store.json, */cert.pem, */crl.pem, client-trust/) here and run this again. Nothing was written.`, caId);
+    }
+  }
+}
+
+/** Revocations store.json has for `caId` that its published CRL does not list yet. */
+function newlyRevoked(ctx: CrlContext, caId: CaId): RevocationRecord[] {
+  const listed = new Set(publishedCrl(ctx, caId).facts?.entries.map((e) => e.serialHex) ?? []);
+  return ctx.state.revocations.filter((r) => r.issuer === caId && !listed.has(r.serialHex));
+}
+
 async function maintainOne(ctx: CrlContext, caId: CaId, force: boolean): Promise<CrlStatus> {
   const { state, now } = ctx;
   const file = layout.crl(caId);
   // Only the CA certificate is needed to judge the current CRL; the key is imported only to sign a new one,
-  // which keeps a warm synth (nothing to sign) from paying for a WebCrypto key import per CA.
+  // which keeps a warm synth (nothing to sign) from paying for a WebCrypto key import per CA, and lets a store
+  // without its CA keys synthesize.
   const current = publishedCrl(ctx, caId);
   const wanted = entriesOf(state, caId);
   const record = state.crls[caId];
@@ -219,6 +249,7 @@ async function maintainOne(ctx: CrlContext, caId: CaId, force: boolean): Promise
  */
 export async function maintainCrls(ctx: CrlContext, force = false): Promise<CrlStatus[]> {
   refuseLostRevocations(ctx);
+  await requireCrlSigners(ctx, force);
   const out: CrlStatus[] = [];
   for (const ca of crlIssuers(ctx.state)) out.push(await maintainOne(ctx, ca, force));
   return out;

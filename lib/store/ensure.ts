@@ -1,9 +1,10 @@
 import { DEFAULT_KEY_ALGORITHM, DEFAULT_VALIDITY_DAYS, inferSubjectAltName, KeyAlgorithm, parseKeyAlgorithm, RevocationReason, UserInputError, validateCommonName } from '../pki';
+import { parsePkcs11Uri } from '../pki/pkcs11';
 import { didYouMean } from '../util/did-you-mean';
 import { describeLeaf, ensureCa, issueClient, IssueContext, issueServer, refuseForeignCaFiles } from './issue';
 import { decideClient, decideServer, LeafDecision, RENEW_BEFORE_DAYS } from './reuse';
 import { recordRevocation, resolveTargets } from './revoke';
-import { CertificateRecord, StoreSettings, StoreState } from './state';
+import { CaKeyCustody, CertificateRecord, StoreSettings, StoreState } from './state';
 
 // The declarative side of the store: `ensure(spec)` creates what the spec names and the store lacks, and
 // reuses everything else, so that running it again with the same spec changes no byte.
@@ -35,6 +36,12 @@ export interface PkiSpec {
   readonly keyAlgorithm?: KeyAlgorithm;
   /** @default { validityDays: 90, refreshBeforeDays: 30 } */
   readonly crl?: { readonly validityDays?: number; readonly refreshBeforeDays?: number };
+  /**
+   * How the CA keys this spec creates are kept: 'encrypted' (key.pem encrypted with OpenOptions.passphrase),
+   * or a `pkcs11:` URI naming a token, its module and PIN source (the keys are generated in it and never
+   * leave it). Fixed when the first CA is created. @default plain key.pem files
+   */
+  readonly caKeys?: CaKeyCustody;
   /** The time to act at (tests). @default now */
   readonly now?: Date;
 }
@@ -90,11 +97,24 @@ export function validateSpec(spec: PkiSpec): void {
   (spec.revoked ?? []).forEach((r, i) => {
     if ((r.commonName === undefined) === (r.serialHex === undefined)) throw new UserInputError(`revoked[${i}]`, 'give exactly one of commonName or serialHex.');
   });
+  if (spec.caKeys !== undefined && spec.caKeys !== 'encrypted') parsePkcs11Uri(spec.caKeys, 'caKeys');
+}
+
+/** The CA key custody after `spec`: set once, with the first CA; changing it later is refused with the way to do it. */
+function custodyFor(state: StoreState, spec: PkiSpec): CaKeyCustody | undefined {
+  const current = state.settings.caKeys;
+  if (spec.caKeys === undefined || spec.caKeys === current) return current;
+  if (!Object.keys(state.cas).length) return spec.caKeys;
+  const describe = (c: CaKeyCustody | undefined) => (c === undefined ? 'plain key files' : c === 'encrypted' ? 'encrypted key files' : `the PKCS#11 token ${c.split('?')[0]}`);
+  const how = spec.caKeys === 'encrypted' && current === undefined ? ' Encrypt them with `mtls-pki keys encrypt`.'
+    : current === 'encrypted' && spec.caKeys === undefined ? ' Decrypt them with `mtls-pki keys decrypt`.'
+      : ' A key generated outside a token cannot be moved into one, nor a token key out of it: start a new store (--dir) for the new custody.';
+  throw new UserInputError('caKeys', `asks for ${describe(spec.caKeys)}, but this store's CA keys are ${describe(current)}.${how} Nothing was written.`);
 }
 
 function settingsFor(state: StoreState, spec: PkiSpec): StoreSettings {
   const s = state.settings;
-  const next: StoreSettings = {
+  let next: StoreSettings = {
     crlValidityDays: spec.crl?.validityDays ?? s.crlValidityDays,
     crlRefreshBeforeDays: spec.crl?.refreshBeforeDays ?? s.crlRefreshBeforeDays,
     ...(spec.keyAlgorithm ?? s.keyAlgorithm ? { keyAlgorithm: spec.keyAlgorithm ?? s.keyAlgorithm } : {}),
@@ -102,7 +122,9 @@ function settingsFor(state: StoreState, spec: PkiSpec): StoreSettings {
   if (next.crlRefreshBeforeDays >= next.crlValidityDays) {
     throw new UserInputError('crl.refreshBeforeDays', `${next.crlRefreshBeforeDays} is not less than the CRL validity of ${next.crlValidityDays} days, so every run would issue a new CRL; use e.g. validityDays 90 with refreshBeforeDays 30.`);
   }
-  const same = next.crlValidityDays === s.crlValidityDays && next.crlRefreshBeforeDays === s.crlRefreshBeforeDays && next.keyAlgorithm === s.keyAlgorithm;
+  const caKeys = custodyFor(state, spec);
+  if (caKeys) next = { ...next, caKeys };
+  const same = next.crlValidityDays === s.crlValidityDays && next.crlRefreshBeforeDays === s.crlRefreshBeforeDays && next.keyAlgorithm === s.keyAlgorithm && next.caKeys === s.caKeys;
   return same ? s : next;
 }
 
@@ -218,9 +240,11 @@ function prefetchKeys(ctx: IssueContext, spec: PkiSpec, keyDefault: KeyAlgorithm
   const { state, now, keys } = ctx;
   if (!keys) return;
   const wanted: KeyAlgorithm[] = [];
-  if (!state.cas['server-ca']) wanted.push(spec.serverCa?.keyAlgorithm ?? keyDefault);
-  if (!state.cas['client-ca']) wanted.push(spec.clientCa?.keyAlgorithm ?? keyDefault);
-  if (spec.clientCa?.intermediate && !state.cas['client-intermediate-ca']) wanted.push(spec.clientCa.keyAlgorithm ?? keyDefault);
+  // CA keys in a token are generated there, not here.
+  const caKeysHere = state.settings.caKeys === undefined || state.settings.caKeys === 'encrypted';
+  if (caKeysHere && !state.cas['server-ca']) wanted.push(spec.serverCa?.keyAlgorithm ?? keyDefault);
+  if (caKeysHere && !state.cas['client-ca']) wanted.push(spec.clientCa?.keyAlgorithm ?? keyDefault);
+  if (caKeysHere && spec.clientCa?.intermediate && !state.cas['client-intermediate-ca']) wanted.push(spec.clientCa.keyAlgorithm ?? keyDefault);
   for (const s of spec.servers ?? []) if (!decideServer(state, now, s.name, s.names).reuse) wanted.push(s.keyAlgorithm ?? keyDefault);
   for (const c of spec.clients ?? []) if (!clientDecision(state, spec, c, now).reuse) wanted.push(c.keyAlgorithm ?? keyDefault);
   for (const algorithm of new Set(wanted)) keys.prefetch(algorithm, wanted.filter((a) => a === algorithm).length);

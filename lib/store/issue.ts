@@ -1,10 +1,11 @@
 import { join } from 'node:path';
 import {
   CertificateAuthority, CertificateFacts, createIntermediateCa, createRootCa, DEFAULT_VALIDITY_DAYS, IssuedCertificate,
-  issueClientCertificate, issueServerCertificate, KeyAlgorithm, loadCertificateAuthority, SubjectAltName, UserInputError,
+  isEncryptedPrivateKeyPem, issueClientCertificate, issueServerCertificate, KeyAlgorithm, loadCertificateAuthority, SubjectAltName, UserInputError,
 } from '../pki';
 import { DAY_MS, notBeforeFor } from '../pki/time';
 import { PUBLIC_FILE_MODE, SECRET_FILE_MODE } from '../files/atomic-write';
+import { caKeyFileText, KeyAccess, tokenKeyPair } from './ca-keys';
 import { CrlContext } from './crls';
 import { KeyPool } from './key-pool';
 import { CaId, layout } from './layout';
@@ -23,6 +24,8 @@ export interface IssueContext extends CrlContext {
   readonly progress?: <T>(label: string, work: () => Promise<T>) => Promise<T>;
   /** Keys generated ahead in parallel; without it each key is generated when needed. */
   readonly keys?: KeyPool;
+  /** Reading and writing CA keys (the store's passphrase). */
+  readonly caKeys: KeyAccess;
   /** Saves the state now (under the lock), e.g. a CA's intent before its files are written. */
   commit(): void;
 }
@@ -57,7 +60,7 @@ export async function issueWithUniqueSerial<T extends { facts: CertificateFacts 
   throw new Error(`could not draw an unused serial number in ${attempts} attempts; the random number generator is broken.`);
 }
 
-function caRecord(id: CaId, facts: CertificateFacts, issuer: CaId | null, importedFrom?: string): CaRecord {
+function caRecord(id: CaId, facts: CertificateFacts, issuer: CaId | null, importedFrom?: string, keyUri?: string): CaRecord {
   return {
     id,
     subject: facts.subject,
@@ -69,6 +72,7 @@ function caRecord(id: CaId, facts: CertificateFacts, issuer: CaId | null, import
     issuer,
     fingerprintSha256: facts.fingerprintSha256,
     ...(importedFrom ? { importedFrom } : {}),
+    ...(keyUri ? { keyUri } : {}),
   };
 }
 
@@ -91,25 +95,31 @@ export async function ensureCa(ctx: IssueContext, id: CaId, wish: CaWish): Promi
     return false;
   }
   if (await adoptInterrupted(ctx, id, wish)) return true;
+  const custody = ctx.state.settings.caKeys;
   const make = async () => {
     const issuer = wish.issuer ? await ctx.loadCa(wish.issuer) : undefined;
-    const options = { commonName: wish.commonName, keyAlgorithm: wish.keyAlgorithm, keyPair: await keyFor(ctx, wish.keyAlgorithm), notBefore: notBeforeFor(ctx.now) };
-    if (!issuer) return createRootCa(options);
+    const inToken = await tokenKeyPair(custody, id, wish.keyAlgorithm, ctx.warn);
+    const options = { commonName: wish.commonName, keyAlgorithm: wish.keyAlgorithm, keyPair: inToken?.keyPair ?? await keyFor(ctx, wish.keyAlgorithm), notBefore: notBeforeFor(ctx.now) };
+    if (!issuer) return { ca: await createRootCa(options), keyUri: inToken?.keyUri };
     const notAfter = clampedNotAfter(ctx, issuer, wish.issuer!, id, options.notBefore, DEFAULT_VALIDITY_DAYS.intermediateCa);
-    return issueWithUniqueSerial(serialsUsedBy(ctx.state, wish.issuer!), () => createIntermediateCa(issuer, { ...options, notAfter }));
+    return { ca: await issueWithUniqueSerial(serialsUsedBy(ctx.state, wish.issuer!), () => createIntermediateCa(issuer, { ...options, notAfter })), keyUri: inToken?.keyUri };
   };
-  const ca = await withProgress(ctx, wish.keyAlgorithm, id, make);
-  writeCaFiles(ctx, id, ca.certificatePem, ca.privateKeyPem, { certificatePem: ca.certificatePem, issuer: wish.issuer ?? null });
-  ctx.state.cas[id] = caRecord(id, ca.facts, wish.issuer ?? null);
-  ctx.change(`created ${id} "${wish.commonName}" (${ca.facts.keyAlgorithm}, serial ${ca.facts.serialHex}, valid until ${day(ca.facts.notAfter)}${wish.issuer ? `, issued by ${wish.issuer}` : ''})`);
+  const { ca, keyUri } = await withProgress(ctx, wish.keyAlgorithm, id, make);
+  const keyText = keyUri ? undefined : await caKeyFileText(custody, ca.privateKeyPem, ctx.caKeys);
+  writeCaFiles(ctx, id, ca.certificatePem, keyText, { certificatePem: ca.certificatePem, issuer: wish.issuer ?? null });
+  ctx.state.cas[id] = caRecord(id, ca.facts, wish.issuer ?? null, undefined, keyUri);
+  ctx.change(`created ${id} "${wish.commonName}" (${ca.facts.keyAlgorithm}, serial ${ca.facts.serialHex}, valid until ${day(ca.facts.notAfter)}${wish.issuer ? `, issued by ${wish.issuer}` : ''}${keyUri ? ', key in the PKCS#11 token' : ''})`);
   return true;
 }
 
-/** Records the intent in store.json, then writes the key and the certificate; the caller records the CA. */
-function writeCaFiles(ctx: IssueContext, id: CaId, certificatePem: string, keyPem: string, intent: PendingCa): void {
+/**
+ * Records the intent in store.json, then writes the key (none for a key in a token) and the certificate; the
+ * caller records the CA.
+ */
+function writeCaFiles(ctx: IssueContext, id: CaId, certificatePem: string, keyPem: string | undefined, intent: PendingCa): void {
   ctx.state.pendingCas = { ...ctx.state.pendingCas, [id]: intent };
   ctx.commit();
-  writeInStore(ctx.dir, layout.caKey(id), keyPem, SECRET_FILE_MODE);
+  if (keyPem !== undefined) writeInStore(ctx.dir, layout.caKey(id), keyPem, SECRET_FILE_MODE);
   writeInStore(ctx.dir, layout.caCert(id), certificatePem, PUBLIC_FILE_MODE);
   const { [id]: _done, ...rest } = ctx.state.pendingCas;
   ctx.state.pendingCas = rest;
@@ -140,9 +150,10 @@ async function adoptInterrupted(ctx: IssueContext, id: CaId, wish: CaWish): Prom
   const intent = ctx.state.pendingCas?.[id];
   const key = readInStore(ctx.dir, layout.caKey(id))?.toString('utf8');
   if (!intent || key === undefined) return false; // nothing, or only the intent, was saved: nothing to adopt
+  const passphrase = isEncryptedPrivateKeyPem(key) ? await ctx.caKeys.passphrase() : undefined;
   let ca: CertificateAuthority;
   try {
-    ca = await loadCertificateAuthority(intent.certificatePem, key, join(ctx.displayDir, id));
+    ca = await loadCertificateAuthority(intent.certificatePem, key, join(ctx.displayDir, id), passphrase);
   } catch {
     throw foreignCaFile(ctx, id, layout.caKey(id), `does not belong to the certificate that the interrupted run recorded in store.json before writing ${id}`);
   }
@@ -157,8 +168,12 @@ async function adoptInterrupted(ctx: IssueContext, id: CaId, wish: CaWish): Prom
 
 /** Adopts an existing CA (from openssl) as `id`: copies its certificate and key into the store. */
 export async function adoptCa(ctx: IssueContext, id: CaId, certPem: string, keyPem: string, source: string): Promise<CertificateAuthority> {
+  const custody = ctx.state.settings.caKeys;
+  if (custody && custody !== 'encrypted') {
+    throw new UserInputError(source, `has its key in a file, but this store keeps its CA keys in a PKCS#11 token (${custody.split('?')[0]}); importing a key into the token is not supported. Import into a store whose keys are files (or encrypted files). Nothing was written.`);
+  }
   const ca = await loadCertificateAuthority(certPem, keyPem, source);
-  writeCaFiles(ctx, id, ca.facts.pem, keyPem, { certificatePem: ca.facts.pem, issuer: null, importedFrom: source });
+  writeCaFiles(ctx, id, ca.facts.pem, await caKeyFileText(custody, keyPem, ctx.caKeys), { certificatePem: ca.facts.pem, issuer: null, importedFrom: source });
   ctx.state.cas[id] = caRecord(id, ca.facts, null, source);
   ctx.change(`adopted ${id} "${ca.facts.commonName ?? ca.facts.subject}" (serial ${ca.facts.serialHex}, valid until ${day(ca.facts.notAfter)}) from ${source}`);
   return ca;

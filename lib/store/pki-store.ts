@@ -6,7 +6,9 @@ import {
 import { parseSerial } from '../pki/serial';
 import { DIR_MODE, ensureDir, fsError, PUBLIC_FILE_MODE, removeStaleTempFiles } from '../files/atomic-write';
 import { loadStoreCa, readCaCertificate } from './ca-files';
-import { CrlStatus, maintainCrls, pruneRevocations, refuseLostRevocations } from './crls';
+import { KeyAccess, PassphraseSource, passphraseOnce } from './ca-keys';
+import { convertCaKeys, KeyConversion } from './key-conversion';
+import { CrlStatus, maintainCrls, pruneRevocations, refuseLostRevocations, requireCrlSigners } from './crls';
 import { applySpec, ensureServer, issueNewClient, LeafResult, PkiSpec, validateSpec } from './ensure';
 import { ImportOpensslOptions, ImportResult, importOpensslInto, loadImportedCa, readIndex } from './import-openssl';
 import { IssueContext } from './issue';
@@ -35,6 +37,12 @@ export interface OpenOptions {
   /** Shown around slow work (RSA key generation). */
   readonly progress?: <T>(label: string, work: () => Promise<T>) => Promise<T>;
   readonly lock?: LockOptions;
+  /**
+   * The passphrase of CA keys encrypted at rest (`init --encrypt-keys`, PkiSpec.caKeys 'encrypted'), or a
+   * function that supplies it; asked for only when such a key must be read or written. @default the first
+   * line of the file that the environment variable MTLS_PKI_PASSPHRASE_FILE names
+   */
+  readonly passphrase?: PassphraseSource;
 }
 
 export interface IssueOptions {
@@ -160,14 +168,20 @@ export class PkiStore {
       if (!state) throw new UserInputError(this.displayDir, 'holds no store.json (was it moved?); run `mtls-pki init` first.');
       // Every CA file is checked against store.json's pins before anything is written.
       for (const id of CA_IDS) if (state.cas[id]) readCaCertificate(this.dir, state, id);
+      const caKeys: KeyAccess = { dir: this.dir, displayDir: this.displayDir, passphrase: passphraseOnce(this.options.passphrase) };
       const cache = new Map<CaId, Promise<CertificateAuthority>>();
       const loadCa = (id: CaId) => {
-        if (!cache.has(id)) cache.set(id, loadStoreCa(this.dir, state, id));
+        if (!cache.has(id)) {
+          const loading = loadStoreCa(caKeys, state, id);
+          // A refusal (no key here, a wrong passphrase) is not remembered: the next attempt asks again.
+          loading.catch(() => cache.delete(id));
+          cache.set(id, loading);
+        }
         return cache.get(id)!;
       };
       const ctx: IssueContext = {
         dir: this.dir, displayDir: this.displayDir, state, now, loadCa, warn: (m: string) => this.warn(m), change: (m: string) => this.change(m),
-        progress: this.options.progress, keys: new KeyPool(), published: new Map(), commit: () => void writeState(this.dir, state),
+        progress: this.options.progress, keys: new KeyPool(), caKeys, published: new Map(), commit: () => void writeState(this.dir, state),
       };
       if (publishes) refuseLostRevocations(ctx);
       const result = await fn(ctx);
@@ -191,6 +205,7 @@ export class PkiStore {
     const now = spec.now ?? new Date();
     const state = await this.mutate(now, true, async (ctx) => {
       await applySpec(ctx, spec);
+      await requireCrlSigners(ctx);
       ctx.commit();
       await maintainCrls(ctx);
       return ctx.state;
@@ -215,6 +230,7 @@ export class PkiStore {
         throw new UserInputError('revoke', `"${first.name}" (serial ${first.serialHex}) is a server certificate: revoking it stops the server's TLS for every client that checks the server CA's CRL, until a new one is issued and deployed. Nothing was revoked.`);
       }
       const { record } = recordRevocation(ctx.state, first, reason, now);
+      await requireCrlSigners(ctx);
       ctx.commit();
       return { ...record, kind: first.kind, crls: await maintainCrls(ctx) };
     });
@@ -239,6 +255,7 @@ export class PkiStore {
   async prune(options: { now?: Date } = {}): Promise<{ pruned: RevocationRecord[]; crls: CrlStatus[] }> {
     return this.mutate(options.now ?? new Date(), true, async (ctx) => {
       const pruned = pruneRevocations(ctx);
+      await requireCrlSigners(ctx);
       ctx.commit();
       return { pruned, crls: await maintainCrls(ctx) };
     });
@@ -326,6 +343,16 @@ export class PkiStore {
     const state = readState(this.dir);
     if (!state) throw new UserInputError(this.displayDir, 'holds no PKI store yet; run `mtls-pki init` (or PkiStore.ensure) first.');
     return state;
+  }
+
+  /**
+   * Encrypts the CA key files with `passphrase` (PKCS#8 PBES2) and makes encryption the store's rule for new
+   * CA keys; `decrypt` turns them back into plain files with the store's passphrase (OpenOptions.passphrase).
+   * Every key is read (and a wrong passphrase refused) before any file is written; each file is replaced
+   * atomically, under the lock. Keys in a PKCS#11 token are refused: they never exist as files.
+   */
+  async convertKeys(conversion: KeyConversion): Promise<{ ca: CaId; file: string; changed: boolean }[]> {
+    return this.mutate(new Date(), false, async (ctx) => convertCaKeys(ctx, conversion));
   }
 
   /** Adopts an openssl CA (certificate, key, index.txt, crlnumber) as the store's client or server CA. */

@@ -22,6 +22,8 @@ export interface CaRecord {
   /** The CA that signed this one; null for a self-signed root. */
   readonly issuer: CaId | null;
   readonly fingerprintSha256: string;
+  /** Where the CA's private key lives when it is not `key.pem`: a `pkcs11:` URI naming its object in a token. */
+  readonly keyUri?: string;
   /** Set when the CA came from `import-openssl`. */
   readonly importedFrom?: string;
 }
@@ -108,7 +110,16 @@ export interface StoreSettings {
   readonly crlRefreshBeforeDays: number;
   /** The default key algorithm for new certificates, from `init --key` or PkiSpec.keyAlgorithm. */
   readonly keyAlgorithm?: KeyAlgorithm;
+  /** How new CA keys are kept (PkiSpec.caKeys): absent for plain `key.pem` files. */
+  readonly caKeys?: CaKeyCustody;
 }
+
+/**
+ * `encrypted`: `key.pem` holds an ENCRYPTED PRIVATE KEY (PBES2), read with the store's passphrase.
+ * A `pkcs11:` URI naming a token (module and PIN source as query attributes): the CA keys are generated in it,
+ * never leave it, and are found by label (server-ca, client-ca; an `object=` in the URI is their prefix).
+ */
+export type CaKeyCustody = 'encrypted' | `pkcs11:${string}`;
 
 export interface StoreState {
   readonly format: typeof STATE_FORMAT;
@@ -172,9 +183,11 @@ export function parseState(text: string, path: string): StoreState {
   check(s && typeof s === 'object' && s.format === STATE_FORMAT, path, `is not an mtls-pki store file (its "format" is not "${STATE_FORMAT}")`);
   check(s.version === STATE_VERSION, path, `has version ${String(s.version)}, but this mtls-pki reads version ${STATE_VERSION}; use the mtls-pki release that wrote it`);
   check(s.settings && Number.isInteger(s.settings.crlValidityDays) && Number.isInteger(s.settings.crlRefreshBeforeDays), path, 'has no valid "settings"');
+  check(s.settings.caKeys === undefined || s.settings.caKeys === 'encrypted' || String(s.settings.caKeys).startsWith('pkcs11:'), path, 'has a "settings.caKeys" that is neither "encrypted" nor a pkcs11: URI');
   check(s.cas && typeof s.cas === 'object', path, 'has no "cas" object');
   for (const [id, ca] of Object.entries(s.cas)) {
-    check(isCaId(id) && ca && ca.id === id && isSerial(ca.serialHex) && isIso(ca.notAfter) && /^[0-9a-f]{64}$/.test(ca.fingerprintSha256), path, `has a damaged CA record "${id}"`);
+    check(isCaId(id) && ca && ca.id === id && isSerial(ca.serialHex) && isIso(ca.notAfter) && /^[0-9a-f]{64}$/.test(ca.fingerprintSha256)
+      && (ca.keyUri === undefined || String(ca.keyUri).startsWith('pkcs11:')), path, `has a damaged CA record "${id}"`);
   }
   check(Array.isArray(s.certificates), path, 'has no "certificates" list');
   s.certificates.forEach((c, i) => check(c && (c.kind === 'server' || c.kind === 'client') && isSerial(c.serialHex) && isCaId(c.issuer) && isIso(c.notAfter) && typeof c.name === 'string',

@@ -37,11 +37,19 @@ describe.each(listed)('docs/CLI.md: %s', (name) => {
   });
 
   test('documents every option (aliases too) and shows an example', () => {
-    for (const option of Object.keys(optionSpecs(command)).filter((o) => o !== 'help' && !(o === 'dir' && command.usesStore !== false))) {
+    // --dir and --passphrase-file belong to every store command; the Conventions section documents them once.
+    for (const option of Object.keys(optionSpecs(command)).filter((o) => o !== 'help' && !((o === 'dir' || o === 'passphrase-file') && command.usesStore !== false))) {
       expect([option, section(name)]).toEqual([option, expect.stringContaining(`\`--${option}`)]);
     }
     expect(section(name)).toMatch(new RegExp(`\`\`\`sh\\n(.*\\n)*mtls-pki ${name}`));
   });
+});
+
+test('the options every store command takes are in the Conventions section', () => {
+  const conventions = doc.slice(doc.indexOf('## Conventions'), doc.indexOf('## Exit codes'));
+  expect(conventions).toContain('**`--dir DIR`**');
+  expect(conventions).toContain('**`--passphrase-file FILE`**');
+  expect(conventions).toContain('`MTLS_PKI_PASSPHRASE_FILE`');
 });
 
 test('the exit codes, NO_COLOR and the JSON shapes have their sections', () => {

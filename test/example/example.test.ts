@@ -1,7 +1,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { chmodSync, cpSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { checkManifests } from '../../lib';
+import { checkManifests, PkiStore } from '../../lib';
 import { loadManifests, probe, serveIngress, ServedIngress } from '../e2e/nginx-harness';
 import { scratchDir } from '../support/openssl';
 import { KubernetesSchemas } from '../support/schema';
@@ -141,6 +141,47 @@ describe('`npx cdk8s synth` (the cdk8s CLI, through cdk8s.yaml) works as the REA
       expect([modeOf(join(tmp.dir, 'dist')), modeOf(join(tmp.dir, 'dist', 'mtls-example.k8s.yaml'))]).toEqual(['700', '600']);
     } finally {
       tmp.cleanup();
+    }
+  });
+});
+
+describe('keyless synth: the CA keys stay on the operator\'s machine, CI synthesizes from the store\'s other files', () => {
+  test('the same bytes in dist/ without the CA keys; a revocation whose CRL was not shipped stops synth, naming mtls-pki crl, and writes nothing', async () => {
+    const operator = scratchDir('mtls-example-operator-');
+    const ci = scratchDir('mtls-example-ci-');
+    try {
+      synthExample(operator.dir);
+      // What reaches CI: the store without the CA keys (as a checkout would have it, with key.pem ignored).
+      cpSync(join(operator.dir, 'pki'), join(ci.dir, 'pki'), { recursive: true });
+      for (const id of ['server-ca', 'client-ca']) rmSync(join(ci.dir, 'pki', id, 'key.pem'));
+      synthExample(ci.dir);
+      expect(snapshotTree(join(ci.dir, 'dist'))).toEqual(snapshotTree(join(operator.dir, 'dist')));
+
+      // The operator revokes a client, but only store.json reaches CI, not the CRL signed with it.
+      const store = await PkiStore.open(join(operator.dir, 'pki'), { onWarning: () => undefined });
+      await store.issueClient('Client003');
+      await store.revoke({ commonName: 'Client003' });
+      cpSync(join(operator.dir, 'pki', 'store.json'), join(ci.dir, 'pki', 'store.json'));
+      const before = { ...snapshotTree(join(ci.dir, 'dist')), ...snapshotTree(join(ci.dir, 'pki')) };
+      let failure: { status: number; stderr: string } | undefined;
+      try {
+        synthExample(ci.dir);
+      } catch (e) {
+        failure = e as { status: number; stderr: string };
+      }
+      expect(failure?.status).toBe(1);
+      expect(String(failure?.stderr)).toMatch(/pki\/client-ca\/crl\.pem: must be signed anew \(revocations changed\), but pki\/client-ca\/key\.pem is not on this machine.*run mtls-pki crl.*Nothing was written\./);
+      expect({ ...snapshotTree(join(ci.dir, 'dist')), ...snapshotTree(join(ci.dir, 'pki')) }).toEqual(before);
+
+      // Shipping the CRL the operator signed makes CI synthesize again, with Client003 on it.
+      cpSync(join(operator.dir, 'pki'), join(ci.dir, 'pki'), { recursive: true });
+      for (const id of ['server-ca', 'client-ca']) rmSync(join(ci.dir, 'pki', id, 'key.pem'));
+      synthExample(ci.dir);
+      synthExample(operator.dir);
+      expect(snapshotTree(join(ci.dir, 'dist'))).toEqual(snapshotTree(join(operator.dir, 'dist')));
+    } finally {
+      operator.cleanup();
+      ci.cleanup();
     }
   });
 });
