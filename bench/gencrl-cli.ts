@@ -4,9 +4,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { loadCertificateAuthority } from '../lib/pki/certificate';
 import { UserInputError } from '../lib/pki/errors';
-import { generateCrlFromIndex, nextCrlNumber, readCrlNumberFile, writeCrlNumberFile } from '../lib/pki/openssl-index';
-
-const DAY_MS = 86_400_000;
+import { formatCrlNumber, generateCrlFromIndex, parseCrlNumber } from '../lib/pki/openssl-index';
+import { DAY_MS } from '../lib/pki/time';
 
 function flags(argv: string[]): Map<string, string> {
   const out = new Map<string, string>();
@@ -26,12 +25,12 @@ async function main(): Promise<void> {
   };
   const ca = await loadCertificateAuthority(readFileSync(need('ca-cert'), 'utf8'), readFileSync(need('ca-key'), 'utf8'));
   const numberFile = f.get('crlnumber');
-  const crlNumber = numberFile ? readCrlNumberFile(numberFile) : BigInt(Math.floor(Date.now() / 1000));
+  const crlNumber = numberFile ? parseCrlNumber(readFileSync(numberFile, 'utf8'), numberFile) : BigInt(Math.floor(Date.now() / 1000));
   const thisUpdate = new Date();
   const nextUpdate = new Date(thisUpdate.getTime() + Number(f.get('days') ?? 30) * DAY_MS);
   const crl = await generateCrlFromIndex({ indexText: readFileSync(need('index'), 'utf8'), ca, crlNumber, thisUpdate, nextUpdate, source: need('index') });
   writeFileSync(need('out'), crl.pem);
-  if (numberFile) writeCrlNumberFile(numberFile, nextCrlNumber(crlNumber));
+  if (numberFile) writeFileSync(numberFile, formatCrlNumber(crlNumber + 1n));
   process.stdout.write(`wrote ${need('out')}: ${crl.entryCount} revoked, CRL number ${crlNumber}\n`);
 }
 

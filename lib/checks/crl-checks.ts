@@ -1,11 +1,11 @@
 import { CertificateFacts, CrlFacts, isWeakSignatureAlgorithm } from '../pki';
 import { SignatureCheck } from '../pki/signature';
 import { verifyCrlSignature } from '../pki/crl';
+import { DAY_MS } from '../pki/time';
 import { IssuerIndex, namesIssuer } from '../pki/verify';
 import { extensionList } from './chain-rules';
 import { Findings } from './finding';
 
-const DAY_MS = 86_400_000;
 const REGENERATE = 'regenerate it with the CA\'s own key (`mtls-pki crl`, or `openssl ca -gencrl -cert client-ca-cert.pem -keyfile client-ca-key.pem`).';
 
 /**

@@ -1,8 +1,8 @@
 import { CertificateFacts, coversHost, isSignedBy, isWeakSignatureAlgorithm, keyMatchesCertificate, readCertificates, readPrivateKey } from '../pki';
+import { DAY_MS } from '../pki/time';
 import { actsAsCa, extensionList } from './chain-rules';
 import { Findings } from './finding';
 
-const DAY_MS = 86_400_000;
 
 export interface ServerTlsInput {
   readonly certificateChainPem: string;
@@ -21,7 +21,7 @@ export interface ServerTlsCheckOptions {
 
 /**
  * Checks the server certificate chain and key the way ingress-nginx and its clients will judge them,
- * catching the seed's three controller errors (CA as server certificate, incomplete chain, CN without
+ * catching the three classic controller errors (CA as server certificate, incomplete chain, CN without
  * SAN) before deployment.
  */
 export function checkServerTls(findings: Findings, input: ServerTlsInput, options: ServerTlsCheckOptions): readonly CertificateFacts[] | undefined {
@@ -43,7 +43,7 @@ export function checkServerTls(findings: Findings, input: ServerTlsInput, option
   }
   checkChainLinks(findings, chain, chainField);
   if (key && !keyMatchesCertificate(leaf, input.privateKeyPem)) {
-    findings.error('MTLS007', keyField, `does not belong to the certificate "${leaf.subject}" (serial ${leaf.serialHex}). Give the key generated with that certificate; the seed hit this when the CA key was paired with the server certificate.`);
+    findings.error('MTLS007', keyField, `does not belong to the certificate "${leaf.subject}" (serial ${leaf.serialHex}). ingress-nginx cannot load such a Secret (its log says "tls: private key does not match public key") and serves its self-signed default certificate instead, so clients fail with curl: (60). Give the key generated with that certificate (a common slip: the CA's key paired with the server certificate).`);
   }
   if (!leafIsCa) checkNames(findings, leaf, options);
   checkValidity(findings, chain, options);
@@ -95,7 +95,7 @@ function checkChainLinks(findings: Findings, chain: readonly CertificateFacts[],
     }
     const issuerIndex = chain.findIndex((c) => c.subjectKey === cert.issuerKey);
     if (issuerIndex === -1) {
-      findings.error('MTLS002', field, `the chain is incomplete: certificate ${i + 1}, "${cert.subject}", is issued by "${cert.issuer}", which is not in the file. Clients then fail with "unable to get local issuer certificate" (the seed's curl: (60)). Append the issuer's certificate: \`cat server-cert.pem server-ca-cert.pem > server-cert-chain.pem\`.`);
+      findings.error('MTLS002', field, `the chain is incomplete: certificate ${i + 1}, "${cert.subject}", is issued by "${cert.issuer}", which is not in the file. Clients then fail with "unable to get local issuer certificate" (curl: (60)). Append the issuer's certificate: \`cat server-cert.pem server-ca-cert.pem > server-cert-chain.pem\`.`);
       return;
     }
     if (issuerIndex !== i + 1) {

@@ -47,7 +47,7 @@ function overview(io: Io): string {
     p.bold('Commands:'),
     ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.brief ?? c.summary.split(/\. | \(|: /)[0].replace(/\.$/, '')}`),
     '',
-    p.bold('The seed\'s scenario:'),
+    p.bold('A whole setup, two clients, one of them revoked:'),
     '  mtls-pki init && mtls-pki server mtls.dev.ityoudao.cn && mtls-pki client Client001 && mtls-pki client Client002',
     '  mtls-pki revoke Client001 --reason keyCompromise && mtls-pki list',
     '',

@@ -9,7 +9,7 @@ export interface MtlsMaterialProps {
 }
 
 export interface MtlsFiles {
-  /** The server certificate chain, leaf first (the seed's server-cert-chain.pem). */
+  /** The server certificate chain, leaf first (server-cert-chain.pem: `cat server-cert.pem server-ca-cert.pem`). */
   readonly serverCertificateChain: string;
   /** The server certificate's key (server-key.pem). */
   readonly serverKey: string;
@@ -21,7 +21,7 @@ export interface MtlsFiles {
 
 export class MtlsMaterial {
   /**
-   * Reads the files an openssl-based setup (as in the seed) produces. A missing or unreadable file throws
+   * Reads the files an openssl-based setup produces. A missing or unreadable file throws
    * at once, naming the path; content problems are reported by the construct's checks at synth.
    */
   public static fromFiles(files: MtlsFiles): MtlsMaterialProps {

@@ -37,7 +37,7 @@ export interface MtlsIngressProps {
   readonly backend: MtlsBackend;
   /** Ingress path. @default "/" */
   readonly path?: string;
-  /** Ingress pathType. @default "ImplementationSpecific" (as in the seed) */
+  /** Ingress pathType. @default "ImplementationSpecific" */
   readonly pathType?: 'Exact' | 'Prefix' | 'ImplementationSpecific';
   /** IngressClass of the ingress-nginx controller. @default "nginx" */
   readonly ingressClassName?: string;

@@ -1,7 +1,8 @@
 import { asn1js, pkijs } from './engine';
+import { checkX509Date, usesUtcTime, wholeSeconds } from './time';
 
 // The small ASN.1 pieces the certificate and CRL code share, so that encoding rules (DER bit strings,
-// RFC 5280 time choice, DN text) are decided in one place.
+// pkijs Time objects, DN text) are decided in one place.
 
 export const OID = {
   commonName: '2.5.4.3',
@@ -44,9 +45,13 @@ export function keyUsageNames(bits: asn1js.BitString): KeyUsageName[] {
   return KEY_USAGE_BITS.filter((_, i) => (bytes[i >> 3] ?? 0) & (0x80 >> (i & 7)));
 }
 
-/** @internal RFC 5280 §4.1.2.5: UTCTime through 2049, GeneralizedTime from 2050 on. */
-export function timeOf(date: Date): pkijs.Time {
-  return new pkijs.Time({ type: date.getUTCFullYear() >= 2050 ? 1 : 0, value: date });
+/**
+ * @internal A certificate's or CRL's Time: UTCTime or GeneralizedTime as time.ts decides (RFC 5280 §4.1.2.5),
+ * in whole seconds. `field` names the date when it is one X.509 cannot hold.
+ */
+export function timeOf(date: Date, field: string): pkijs.Time {
+  checkX509Date(date, field);
+  return new pkijs.Time({ type: usesUtcTime(date) ? 0 : 1, value: wholeSeconds(date) });
 }
 
 /** @internal A name with CN (and optional O), as UTF8String, which is what openssl writes by default. */
@@ -83,10 +88,4 @@ export function toHex(bytes: ArrayBuffer | Uint8Array): string {
 
 export function toArrayBuffer(bytes: Uint8Array): ArrayBuffer {
   return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
-}
-
-/** @internal Serial in lowercase hex without leading zeros (how openssl's index.txt and `x509 -serial` print, modulo case). */
-export function serialHexOf(integer: asn1js.Integer): string {
-  const hex = toHex(integer.valueBlock.valueHexView).replace(/^(00)+(?=.)/, '');
-  return hex.toUpperCase();
 }

@@ -6,8 +6,7 @@ import { CertificateFacts, inspectCertificate, inspectCertificateDer } from './i
 import { DEFAULT_KEY_ALGORITHM, exportPrivateKeyPem, exportPublicKeyDer, generateKeyPair, hashFor, importPrivateKeyPem, KeyAlgorithm, KeyPair } from './keys';
 import { inferSubjectAltName, ipToBytes, SubjectAltName, validateCommonName } from './names';
 import { decodePemExpecting, encodePem, PemLabel } from './pem';
-
-const DAY_MS = 86_400_000;
+import { checkX509Date, DAY_MS, notBeforeFor } from './time';
 
 /** Validity defaults, in days. */
 export const DEFAULT_VALIDITY_DAYS = {
@@ -17,7 +16,7 @@ export const DEFAULT_VALIDITY_DAYS = {
   intermediateCa: 1825,
   /** 397 days, the CA/Browser Forum ceiling for TLS server certificates; clients that enforce it accept it. */
   server: 397,
-  /** One year, as in the seed; shorter-lived client certificates keep CRLs small (expired entries can be pruned). */
+  /** One year; shorter-lived client certificates keep CRLs small (expired entries can be pruned). */
   client: 365,
 } as const;
 
@@ -87,9 +86,13 @@ function validity(options: CommonOptions, defaultDays: number): { notBefore: Dat
   if (!Number.isInteger(days) || days < 1 || days > 36525) {
     throw new UserInputError('validityDays', `${days} is not a whole number of days between 1 and 36525.`);
   }
-  const notBefore = options.notBefore ?? new Date(Math.floor((Date.now() - 5 * 60_000) / 1000) * 1000);
-  if (options.notAfter && !(options.notAfter.getTime() > notBefore.getTime())) {
-    throw new UserInputError('notAfter', `${options.notAfter.toISOString()} is not after notBefore (${notBefore.toISOString()}).`);
+  const notBefore = options.notBefore ?? notBeforeFor(new Date());
+  checkX509Date(notBefore, 'notBefore');
+  if (options.notAfter !== undefined) {
+    checkX509Date(options.notAfter, 'notAfter');
+    if (!(options.notAfter.getTime() > notBefore.getTime())) {
+      throw new UserInputError('notAfter', `${options.notAfter.toISOString()} is not after notBefore (${notBefore.toISOString()}).`);
+    }
   }
   return { notBefore, notAfter: options.notAfter ?? new Date(notBefore.getTime() + days * DAY_MS) };
 }
@@ -136,8 +139,8 @@ async function sign(template: Template, issuer: CertificateAuthority | 'self'): 
   cert.serialNumber = new asn1js.Integer({ valueHex: randomSerial() });
   cert.subject = template.subject;
   cert.issuer = issuer === 'self' ? template.subject : issuer.certificate.subject;
-  cert.notBefore = timeOf(template.notBefore);
-  cert.notAfter = timeOf(template.notAfter);
+  cert.notBefore = timeOf(template.notBefore, 'notBefore');
+  cert.notAfter = timeOf(template.notAfter, 'notAfter');
   cert.subjectPublicKeyInfo = pkijs.PublicKeyInfo.fromBER(toArrayBuffer(spkiDer));
   const extensions = [
     extension(OID.basicConstraints, true, new pkijs.BasicConstraints(template.ca
@@ -235,7 +238,7 @@ export async function issueClientCertificate(issuer: CertificateAuthority, optio
 }
 
 /**
- * Loads a CA from its certificate and key PEM, including one made by `openssl req -x509` as in the seed.
+ * Loads a CA from its certificate and key PEM, including one made by `openssl req -x509`.
  * Refuses a certificate that is not a CA, or a key that does not belong to it.
  */
 export async function loadCertificateAuthority(certificatePem: string, privateKeyPem: string, source = 'CA'): Promise<CertificateAuthority> {

@@ -1,15 +1,17 @@
 import { KeyObject, sign as signData, webcrypto } from 'node:crypto';
-import { formatName, OID, toArrayBuffer, toHex } from './asn1';
+import { formatName, OID, timeOf, toArrayBuffer, toHex } from './asn1';
 import { CertificateAuthority } from './certificate';
 import { crlExtensionFacts, crlLayoutOf, EntryExtensionTracker } from './crl-fields';
-import { DerReader, readRevokedList, RevokedListWriter, TAG, timeText, tlv, toWholeSeconds, usesUtcTime } from './der';
+import { DerReader, readRevokedList, RevokedListWriter, TAG, tlv } from './der';
 import { asn1js, pkijs } from './engine';
 import { UserInputError } from './errors';
 import { IssuingDistributionPoint } from './extensions';
 import { hashFor } from './keys';
 import { canonicalNameKey } from './name-canon';
 import { decodePem, encodePem, PemLabel } from './pem';
+import { notASerial, serialMagnitudeHex, serialToBytes } from './serial';
 import { signatureAlgorithmName } from './signature';
+import { checkX509Date, timeText } from './time';
 // Verifying a CRL's signature lives with the other signature code; it is part of this module's API.
 export { isCrlSignedBy, verifyCrlSignature } from './signature';
 
@@ -27,6 +29,8 @@ export const REVOCATION_REASONS = {
 } as const;
 export type RevocationReason = keyof typeof REVOCATION_REASONS;
 const REASON_BY_CODE = new Map<number, RevocationReason>(Object.entries(REVOCATION_REASONS).map(([k, v]) => [v, k as RevocationReason]));
+// A Map, not the object: `REVOCATION_REASONS['constructor']` is a function, not undefined.
+const CODE_BY_REASON = new Map<unknown, number>(Object.entries(REVOCATION_REASONS));
 
 export function parseRevocationReason(value: string, field = 'reason'): RevocationReason {
   const match = (Object.keys(REVOCATION_REASONS) as RevocationReason[]).find((r) => r.toLowerCase() === value.toLowerCase());
@@ -57,43 +61,15 @@ export interface BuiltCrl {
   readonly pem: string;
 }
 
-export function serialToBytes(serialHex: string): Uint8Array {
-  let hex = serialHex.replace(/^0x/i, '').replace(/:/g, '');
-  if (!/^[0-9a-fA-F]+$/.test(hex)) throw new UserInputError('serial', `"${serialHex}" is not a hexadecimal serial number.`);
-  if (hex.length % 2) hex = `0${hex}`;
-  const bytes = Buffer.from(hex, 'hex');
-  // DER INTEGERs are signed: a serial whose top bit is set needs a leading zero byte to stay positive.
-  let start = 0;
-  while (start < bytes.length - 1 && bytes[start] === 0 && (bytes[start + 1] & 0x80) === 0) start++;
-  const trimmed = bytes.subarray(start);
-  return new Uint8Array((trimmed[0] & 0x80) ? Buffer.concat([Buffer.from([0]), trimmed]) : trimmed);
-}
-
-/**
- * The magnitude of a serial given in hex (`0x` prefix and colons allowed) as an even number of hex digits
- * without leading zero octets; undefined when `serialHex` is not hexadecimal.
- */
-function serialMagnitudeHex(serialHex: string): string | undefined {
-  let hex = serialHex;
-  if (!/^[0-9a-fA-F]+$/.test(hex)) {
-    hex = hex.replace(/^0x/i, '').replace(/:/g, '');
-    if (!/^[0-9a-fA-F]+$/.test(hex)) return undefined;
-  }
-  if (hex.length % 2) hex = `0${hex}`;
-  let start = 0;
-  while (start < hex.length - 2 && hex.charCodeAt(start) === 0x30 && hex.charCodeAt(start + 1) === 0x30) start += 2;
-  return start ? hex.slice(start) : hex;
-}
-
-export function bigintToBytes(value: bigint): Uint8Array {
+function bigintToBytes(value: bigint): Uint8Array {
   if (value < 0n) throw new UserInputError('crlNumber', `${value} is negative; a CRL number is a positive integer.`);
   return serialToBytes(value.toString(16));
 }
 
-/** Refuses what no CRL may carry, the same way for both encoders. */
+/** Refuses what no CRL may carry, the same way for buildCrl and for the index path (signCrlWithList). */
 function checkCrlOptions(options: Omit<CrlOptions, 'entries'>): void {
-  checkDate(options.thisUpdate, 'thisUpdate');
-  checkDate(options.nextUpdate, 'nextUpdate');
+  checkX509Date(options.thisUpdate, 'thisUpdate');
+  checkX509Date(options.nextUpdate, 'nextUpdate');
   if (typeof options.crlNumber !== 'bigint' || options.crlNumber < 0n || options.crlNumber >= 1n << 159n) {
     throw new UserInputError('crlNumber', `${String(options.crlNumber)} is not a CRL number: RFC 5280 §5.2.3 wants a non-negative INTEGER of at most 20 octets (below 2^159).`);
   }
@@ -102,9 +78,15 @@ function checkCrlOptions(options: Omit<CrlOptions, 'entries'>): void {
   }
 }
 
-function checkDate(date: Date, field: string): void {
-  const year = date instanceof Date ? date.getUTCFullYear() : NaN;
-  if (!(year >= 0 && year <= 9999)) throw new UserInputError(field, `${String(date)} is not a date X.509 can hold (years 0000 to 9999).`);
+/**
+ * The reasonCode an entry's reason is written as, or -1 for none (absent or `unspecified`). An untyped
+ * caller's spelling in another case is taken as the reason it names; anything else is refused, never left
+ * out: a CRL that silently drops `keyCompromise` tells relying parties less than the operator said.
+ */
+function reasonCodeOf(reason: RevokedEntry['reason'], field: string): number {
+  if (reason === undefined) return -1;
+  const code = CODE_BY_REASON.get(reason) ?? REVOCATION_REASONS[parseRevocationReason(String(reason), field)];
+  return code === REVOCATION_REASONS.unspecified ? -1 : code;
 }
 
 /** The revoked list through the lean writer, in the given order; also validates serials, dates and reasons. */
@@ -114,23 +96,12 @@ function encodeEntries(entries: readonly RevokedEntry[]): Uint8Array | undefined
   for (let i = 0; i < entries.length; i++) {
     const e = entries[i];
     const hex = serialMagnitudeHex(e.serialHex);
-    if (hex === undefined) throw new UserInputError('serial', `"${e.serialHex}" is not a hexadecimal serial number.`);
-    const year = e.revokedAt instanceof Date ? e.revokedAt.getUTCFullYear() : NaN;
-    if (!(year >= 0 && year <= 9999)) checkDate(e.revokedAt, `entries[${i}].revokedAt`);
-    let reasonCode = -1;
-    if (e.reason !== undefined && e.reason !== 'unspecified') {
-      reasonCode = REVOCATION_REASONS[e.reason] ?? -1;
-      if (reasonCode < 0) parseRevocationReason(String(e.reason), `entries[${i}].reason`);
-    }
+    if (hex === undefined) throw notASerial(e.serialHex, `entries[${i}].serialHex`);
+    checkX509Date(e.revokedAt, `entries[${i}].revokedAt`);
     const time = timeText(e.revokedAt);
-    writer.add(hex, 0, hex.length, time, 0, time.length, reasonCode);
+    writer.add(hex, 0, hex.length, time, 0, time.length, reasonCodeOf(e.reason, `entries[${i}].reason`));
   }
   return writer.finish();
-}
-
-/** RFC 5280's time choice (UTCTime 1950–2049, else GeneralizedTime), in whole seconds. */
-function crlTime(date: Date): pkijs.Time {
-  return new pkijs.Time({ type: usesUtcTime(date) ? 0 : 1, value: toWholeSeconds(date) });
 }
 
 /** A CRL object with everything but the revoked list and the signature. */
@@ -138,8 +109,8 @@ function envelopeOf(options: Omit<CrlOptions, 'entries'>): pkijs.CertificateRevo
   const crl = new pkijs.CertificateRevocationList();
   crl.version = 1;
   crl.issuer = options.issuer.certificate.subject;
-  crl.thisUpdate = crlTime(options.thisUpdate);
-  crl.nextUpdate = crlTime(options.nextUpdate);
+  crl.thisUpdate = timeOf(options.thisUpdate, 'thisUpdate');
+  crl.nextUpdate = timeOf(options.nextUpdate, 'nextUpdate');
   crl.crlExtensions = new pkijs.Extensions({ extensions: crlExtensions(options.issuer, options.crlNumber) });
   return crl;
 }
@@ -150,7 +121,8 @@ function envelopeOf(options: Omit<CrlOptions, 'entries'>): pkijs.CertificateRevo
  *
  * pkijs encodes the envelope (issuer, times, extensions, algorithm); the revoked list, which is the only
  * part that grows, goes through the lean DER writer in der.ts and is spliced into the TBSCertList, which
- * node:crypto signs. The bytes are identical to `buildCrlWithPkijs`' for the same input and key.
+ * node:crypto signs. The bytes are identical to what pkijs encodes for the same input and key: the reference
+ * pkijs builder in test/support/pkijs-crl.ts proves it.
  */
 export async function buildCrl(options: CrlOptions): Promise<BuiltCrl> {
   checkCrlOptions(options);
@@ -174,33 +146,7 @@ export async function signCrlWithList(options: Omit<CrlOptions, 'entries'>, list
   const key = KeyObject.from(issuer.keyPair.privateKey as unknown as webcrypto.CryptoKey);
   const signature = signData(hash.replace('-', '').toLowerCase(), tbs, key);
   const der = tlv(TAG.SEQUENCE, tbs, new Uint8Array(signatureAlgorithm.toSchema().toBER(false)), tlv(TAG.BIT_STRING, Uint8Array.of(0), signature));
-  return { der, pem: crlPem(der) };
-}
-
-/**
- * `encodePem(PemLabel.CRL, der)`, byte for byte, without a string per line: base64 once, then the 64-character
- * lines moved into place inside one buffer (a 100k-entry CRL has 75,000 lines).
- */
-function crlPem(der: Uint8Array): string {
-  const head = `-----BEGIN ${PemLabel.CRL}-----\n`;
-  const tail = `\n-----END ${PemLabel.CRL}-----\n`;
-  const b64 = Buffer.from(der.buffer, der.byteOffset, der.byteLength).toString('base64');
-  const lines = Math.ceil(b64.length / 64);
-  const out = Buffer.allocUnsafe(head.length + b64.length + lines - 1 + tail.length);
-  out.write(head, 0, 'latin1');
-  // Write the base64 at the end, then move each line forward to its place, inserting the newlines.
-  const from = out.length - tail.length - b64.length;
-  out.write(b64, from, 'latin1');
-  let pos = head.length;
-  for (let line = 0; line < lines; line++) {
-    const start = from + line * 64;
-    const end = Math.min(start + 64, from + b64.length);
-    out.copyWithin(pos, start, end);
-    pos += end - start;
-    if (line < lines - 1) out[pos++] = 0x0a;
-  }
-  out.write(tail, pos, 'latin1');
-  return out.toString('latin1');
+  return { der, pem: encodePem(PemLabel.CRL, der) };
 }
 
 /** Inserts the revoked list where pkijs puts it: after the last Time, before the [0] crlExtensions. */
@@ -214,32 +160,8 @@ function spliceRevokedList(envelopeTbs: Uint8Array, list: Uint8Array): Uint8Arra
   return tlv(TAG.SEQUENCE, envelopeTbs.subarray(top.start, at), list, envelopeTbs.subarray(at, top.end));
 }
 
-/**
- * The same CRL built with one pkijs object per entry and signed by pkijs through WebCrypto: the reference
- * the lean `buildCrl` is tested against (byte for byte with RSA keys, TBSCertList for ECDSA, whose
- * signatures are randomized). About 75 µs per entry.
- */
-export async function buildCrlWithPkijs(options: CrlOptions): Promise<BuiltCrl> {
-  checkCrlOptions(options);
-  encodeEntries(options.entries);
-  const { issuer } = options;
-  const crl = envelopeOf(options);
-  if (options.entries.length) {
-    crl.revokedCertificates = options.entries.map((e) => new pkijs.RevokedCertificate({
-      userCertificate: new asn1js.Integer({ valueHex: serialToBytes(e.serialHex) }),
-      revocationDate: crlTime(e.revokedAt),
-      ...(e.reason && e.reason !== 'unspecified'
-        ? { crlEntryExtensions: new pkijs.Extensions({ extensions: [new pkijs.Extension({ extnID: OID.crlReason, critical: false, extnValue: new asn1js.Enumerated({ value: REVOCATION_REASONS[e.reason] }).toBER(false) })] }) }
-        : {}),
-    }));
-  }
-  await crl.sign(issuer.keyPair.privateKey as CryptoKey, hashFor(issuer.keyPair.algorithm));
-  const der = new Uint8Array(crl.toSchema(true).toBER(false));
-  return { der, pem: encodePem(PemLabel.CRL, der) };
-}
-
-/** @internal AKI (key identifier of the issuer's key) and CRL Number, in that order, as openssl writes them. */
-export function crlExtensions(issuer: CertificateAuthority, crlNumber: bigint): pkijs.Extension[] {
+/** AKI (key identifier of the issuer's key) and CRL Number, in that order, as openssl writes them. */
+function crlExtensions(issuer: CertificateAuthority, crlNumber: bigint): pkijs.Extension[] {
   const keyId = issuer.facts.subjectKeyId;
   if (!keyId) throw new UserInputError('issuer', `CA "${issuer.facts.subject}" has no Subject Key Identifier, so its CRLs cannot carry the Authority Key Identifier RFC 5280 requires; re-issue the CA with one.`);
   return [
@@ -290,7 +212,7 @@ export interface CrlFacts {
  * The node budget for asn1js: a DER node takes at least two bytes (tag and length), so half the input size
  * bounds the count of any well-formed input. asn1js' default of 10,000 nodes stops at ~3,300 CRL entries.
  */
-export function nodeBudgetFor(byteLength: number): number {
+function nodeBudgetFor(byteLength: number): number {
   return Math.ceil(byteLength / 2) + 16;
 }
 

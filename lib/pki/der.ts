@@ -1,3 +1,6 @@
+import { serialHexOfInteger } from './serial';
+import { parseTimeText } from './time';
+
 // A lean DER writer and reader for the one part of a CRL that grows with the number of revocations: the
 // list of revoked entries, SEQUENCE OF SEQUENCE { INTEGER serial, Time revocationDate, [Extensions] }.
 // pkijs builds one object tree per entry (about 1.5 s for 20,000 entries); here each entry is a few bytes
@@ -22,12 +25,12 @@ export const TAG = {
 // ---------------------------------------------------------------------------------------------- writing
 
 /** Octets a DER header takes for content of `length` bytes (tag included). */
-export function headerSize(length: number): number {
+function headerSize(length: number): number {
   return length < 0x80 ? 2 : length < 0x100 ? 3 : length < 0x10000 ? 4 : length < 0x1000000 ? 5 : 6;
 }
 
 /** Writes tag and definite minimal length at `pos`; returns the position after the header. */
-export function writeHeader(out: Uint8Array, pos: number, tag: number, length: number): number {
+function writeHeader(out: Uint8Array, pos: number, tag: number, length: number): number {
   out[pos++] = tag;
   if (length < 0x80) {
     out[pos++] = length;
@@ -49,30 +52,6 @@ export function tlv(tag: number, ...contents: Uint8Array[]): Uint8Array {
     pos += c.byteLength;
   }
   return out;
-}
-
-/** Whole seconds: RFC 5280 §4.1.2.5 forbids fractional seconds in both time forms. */
-export function toWholeSeconds(date: Date): Date {
-  return new Date(Math.floor(date.getTime() / 1000) * 1000);
-}
-
-/** RFC 5280 §4.1.2.5: UTCTime for 1950 through 2049, GeneralizedTime otherwise. */
-export function usesUtcTime(date: Date): boolean {
-  const year = date.getUTCFullYear();
-  return year >= 1950 && year < 2050;
-}
-
-const pad2 = (n: number): string => (n < 10 ? `0${n}` : `${n}`);
-
-/**
- * The characters of a Time for `date` (whole seconds, `Z`): 13 for a UTCTime, 15 for a GeneralizedTime,
- * chosen by the RFC 5280 rule. RevokedListWriter tells the two apart by length.
- */
-export function timeText(date: Date): string {
-  const year = date.getUTCFullYear();
-  const utc = year >= 1950 && year < 2050;
-  const y = utc ? pad2(year % 100) : String(year).padStart(4, '0');
-  return `${y}${pad2(date.getUTCMonth() + 1)}${pad2(date.getUTCDate())}${pad2(date.getUTCHours())}${pad2(date.getUTCMinutes())}${pad2(date.getUTCSeconds())}Z`;
 }
 
 const HEX_VALUE = new Int8Array(128).fill(-1);
@@ -107,8 +86,8 @@ export class RevokedListWriter {
 
   /**
    * Appends one entry. `hex[hexStart, hexEnd)`: the serial's magnitude, an even number of hex digits
-   * without leading zero octets (see serialMagnitudeHex). `time[timeStart, timeEnd)`: 13 characters
-   * (UTCTime) or 15 (GeneralizedTime), already validated. `reasonCode` -1 writes no entry extension.
+   * without leading zero octets (serial.ts serialMagnitudeHex). `time[timeStart, timeEnd)`: 13 characters
+   * (UTCTime) or 15 (GeneralizedTime), already validated (time.ts timeText). `reasonCode` -1 writes no entry extension.
    */
   add(hex: string, hexStart: number, hexEnd: number, time: string, timeStart: number, timeEnd: number, reasonCode: number): void {
     const pad = (HEX_VALUE[hex.charCodeAt(hexStart)] ?? 0) >= 8 ? 1 : 0;
@@ -299,51 +278,29 @@ export class DerReader {
   }
 }
 
-function digits(bytes: Uint8Array, pos: number, count: number, at: number): number {
-  let n = 0;
-  for (let i = 0; i < count; i++) {
-    const d = bytes[pos + i] - 0x30;
-    if (d < 0 || d > 9) throw new DerError('a time holds a character that is not a digit', at);
-    n = n * 10 + d;
-  }
-  return n;
-}
-
 /**
- * Parses UTCTime `YYMMDDHHMMSSZ` or GeneralizedTime `YYYYMMDDHHMMSSZ` content in [start, end), strictly as
- * RFC 5280 §4.1.2.5 writes them and as OpenSSL's X509_cmp_time reads them: exactly 13 or 15 characters,
- * seconds present, no fraction, no offset, `Z`, and a date that exists. This is the one time parser for
- * certificates and CRLs; anything looser would accept times that make nginx refuse every client.
+ * Reads a UTCTime or GeneralizedTime whose content is [start, end), strictly as RFC 5280 §4.1.2.5 writes it
+ * and OpenSSL's X509_cmp_time reads it: the tag's length (13 or 15 characters), seconds present, no
+ * fraction, no offset, `Z`, and a date that exists (time.ts parseTimeText). Anything looser would accept
+ * times that make nginx refuse every client.
  */
 export function readTime(bytes: Uint8Array, tag: number, start: number, end: number): Date {
   const utc = tag === TAG.UTC_TIME;
   if (!utc && tag !== TAG.GENERALIZED_TIME) throw new DerError(`expected a UTCTime or GeneralizedTime, found tag 0x${tag.toString(16)}`, start);
-  const length = end - start;
-  if (length !== (utc ? 13 : 15)) {
-    throw new DerError(`${utc ? 'UTCTime' : 'GeneralizedTime'} "${Buffer.from(bytes.subarray(start, end)).toString('latin1')}" has ${length} characters; expected ${utc ? 'YYMMDDHHMMSSZ' : 'YYYYMMDDHHMMSSZ'}`, start);
-  }
-  if (bytes[end - 1] !== 0x5a) throw new DerError('a time does not end in Z (UTC)', start);
-  let year: number;
-  let pos = start;
-  if (utc) {
-    const yy = digits(bytes, pos, 2, start);
-    year = yy >= 50 ? 1900 + yy : 2000 + yy;
-    pos += 2;
-  } else {
-    year = digits(bytes, pos, 4, start);
-    pos += 4;
-  }
-  const month = digits(bytes, pos, 2, start);
-  const day = digits(bytes, pos + 2, 2, start);
-  const hour = digits(bytes, pos + 4, 2, start);
-  const minute = digits(bytes, pos + 6, 2, start);
-  const second = digits(bytes, pos + 8, 2, start);
-  const date = new Date(Date.UTC(2000, month - 1, day, hour, minute, second));
-  date.setUTCFullYear(year);
-  if (month < 1 || month > 12 || date.getUTCDate() !== day || hour > 23 || minute > 59 || second > 59) {
-    throw new DerError('a time names a date that does not exist', start);
-  }
-  return date;
+  const kind = utc ? 'UTCTime' : 'GeneralizedTime';
+  const form = utc ? 'YYMMDDHHMMSSZ' : 'YYYYMMDDHHMMSSZ';
+  if (end - start !== form.length) throw new DerError(`${kind} "${latin1(bytes, start, Math.min(end, start + 40))}" has ${end - start} characters; expected ${form}`, start);
+  const text = latin1(bytes, start, end);
+  const ms = parseTimeText(text);
+  if (Number.isNaN(ms)) throw new DerError(`${kind} "${text}" is not ${form} in UTC (Z) naming a date that exists`, start);
+  return new Date(ms);
+}
+
+/** bytes[start, end) as Latin-1 text; a time is 13 or 15 octets, so a loop beats a Buffer view per call. */
+function latin1(bytes: Uint8Array, start: number, end: number): string {
+  let text = '';
+  for (let i = start; i < end; i++) text += String.fromCharCode(bytes[i]);
+  return text;
 }
 
 // 06 03 55 1D 15: id-ce-cRLReasons.
@@ -356,7 +313,7 @@ export type EntryExtensionVisitor = (entry: number, oid: Uint8Array, critical: b
 
 /**
  * Walks the content [start, end) of `revokedCertificates`, calling `visit` per entry with the serial as
- * uppercase hex without leading zero octets (as `serialHexOf` in asn1.ts), the revocation date and the
+ * canonical serial (serial.ts), the revocation date and the
  * reasonCode when present. Every entry is checked for shape. Other entry extensions go to `onExtension`
  * (entries numbered from 1), which only entries that carry them pay for. Five readers are reused for the
  * whole list: no object per DER node.
@@ -374,9 +331,7 @@ export function readRevokedList(bytes: Uint8Array, start: number, end: number, v
     list.expect(TAG.SEQUENCE, `revoked entry ${n}`).into(entry);
     entry.expect(TAG.INTEGER, `revoked entry ${n} serial number`);
     if (entry.end === entry.start) throw new DerError(`revoked entry ${n} has an empty serial number`, entry.start);
-    let s = entry.start;
-    while (s < entry.end - 1 && bytes[s] === 0) s++;
-    const serialHex = hex.toString('hex', s, entry.end).toUpperCase();
+    const serialHex = serialHexOfInteger(hex, entry.start, entry.end);
     if (entry.done) throw new DerError(`revoked entry ${n} has no revocation date`, entry.pos);
     const timeTag = entry.next();
     const revokedAt = readTime(bytes, timeTag, entry.start, entry.end);

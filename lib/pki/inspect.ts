@@ -1,5 +1,5 @@
 import { createHash, createPublicKey, X509Certificate } from 'node:crypto';
-import { commonNameOf, formatName, keyUsageNames, KeyUsageName, OID, serialHexOf, toArrayBuffer, toHex } from './asn1';
+import { commonNameOf, formatName, keyUsageNames, KeyUsageName, OID, toArrayBuffer, toHex } from './asn1';
 import { asn1js, pkijs } from './engine';
 import { isUnhandledWhenCritical } from './extensions';
 import { canonicalNameKey } from './name-canon';
@@ -8,6 +8,7 @@ import { UserInputError } from './errors';
 import { keyAlgorithmOf } from './keys';
 import { bytesToIp, SubjectAltName } from './names';
 import { decodePemExpecting, encodePem, PemLabel } from './pem';
+import { serialHexOfInteger } from './serial';
 import { rememberX509 } from './verify';
 
 /** Everything the checks need to know about one certificate, as plain data. */
@@ -152,7 +153,7 @@ function factsOf(cert: pkijs.Certificate, der: Uint8Array): CertificateFacts {
     issuer: formatName(cert.issuer),
     subjectDerHex,
     issuerDerHex,
-    serialHex: serialHexOf(cert.serialNumber),
+    serialHex: serialHexOfInteger(cert.serialNumber.valueBlock.valueHexView),
     notBefore: cert.notBefore.value,
     notAfter: cert.notAfter.value,
     version: cert.version + 1,

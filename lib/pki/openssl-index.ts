@@ -1,8 +1,9 @@
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { CertificateAuthority } from './certificate';
 import { BuiltCrl, REVOCATION_REASONS, RevocationReason, signCrlWithList } from './crl';
-import { RevokedListWriter, usesUtcTime } from './der';
+import { RevokedListWriter } from './der';
 import { UserInputError } from './errors';
+import { skipZeroOctets } from './serial';
+import { parseTimeText, usesUtcTime } from './time';
 
 // openssl's CA database, `index.txt`: one line per issued certificate, six tab-separated fields:
 //   status (V, R, E) | expiry | revocation date[,reason[,argument]] | serial (hex) | file name | subject DN
@@ -184,7 +185,7 @@ export class OpensslIndexParser {
 
   /** `YYMMDDHHMMSSZ` (UTCTime) or `YYYYMMDDHHMMSSZ` (GeneralizedTime), as openssl's check_time_format. */
   private time(text: string, start: number, end: number, line: number, field: number): number {
-    const ms = indexTimeMs(text, start, end);
+    const ms = parseTimeText(text, start, end);
     if (Number.isNaN(ms)) throw this.error(line, field, `"${text.slice(start, end)}" is not a time of the form YYMMDDHHMMSSZ or YYYYMMDDHHMMSSZ.`);
     return ms;
   }
@@ -203,7 +204,7 @@ export class OpensslIndexParser {
       return { reason: known.reason, holdInstruction: argument };
     }
     if (known.argument === 'time') {
-      const ms = argument && argument.length === 15 ? indexTimeMs(argument, 0, 15) : NaN;
+      const ms = argument && argument.length === 15 ? parseTimeText(argument) : NaN;
       if (Number.isNaN(ms)) throw this.error(line, 2, `has reason ${name} without a valid compromise time; openssl writes "${name},YYYYMMDDHHMMSSZ".`);
       return { reason: known.reason, invalidityDate: new Date(ms) };
     }
@@ -220,14 +221,12 @@ export class OpensslIndexParser {
       if (!((c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66))) throw this.error(line, 3, `"${text.slice(start, end)}" is not hexadecimal.`);
     }
     // Leading zero octets are not part of the number.
-    let s = start;
-    while (s < end - 2 && text.charCodeAt(s) === 0x30 && text.charCodeAt(s + 1) === 0x30) s += 2;
-    this.scan.serialStart = s;
+    this.scan.serialStart = skipZeroOctets(text, start, end);
     this.scan.serialEnd = end;
   }
 }
 
-/** The serial of the scanned line: uppercase hex without leading zero octets. */
+/** The serial of the scanned line, canonical (serial.ts): its magnitude is [serialStart, serialEnd). */
 function serialOf(text: string, scan: LineScan): string {
   const hex = text.slice(scan.serialStart, scan.serialEnd);
   return /[a-f]/.test(hex) ? hex.toUpperCase() : hex;
@@ -245,60 +244,6 @@ function entryOf(text: string, scan: LineScan): OpensslIndexEntry {
     line: scan.line,
   };
   return base;
-}
-
-/** Two decimal digits at `pos`, or -1. */
-function twoDigits(text: string, pos: number): number {
-  const a = text.charCodeAt(pos) - 0x30;
-  const b = text.charCodeAt(pos + 1) - 0x30;
-  return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : -1;
-}
-
-const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-const DAYS_BEFORE_MONTH = [0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334];
-
-function isLeap(year: number): boolean {
-  return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
-}
-
-/** Days from 1970-01-01 to the first of January of `year` (proleptic Gregorian). */
-function daysBeforeYear(year: number): number {
-  const y = year - 1;
-  return 365 * (year - 1970) + (Math.floor(y / 4) - Math.floor(y / 100) + Math.floor(y / 400)) - 477;
-}
-
-/**
- * Milliseconds since the epoch for `YYMMDDHHMMSSZ` (years 1950–2049) or `YYYYMMDDHHMMSSZ` in
- * text[start, end); NaN when malformed or impossible (Feb 30, hour 24).
- */
-function indexTimeMs(text: string, start: number, end: number): number {
-  const length = end - start;
-  if ((length !== 13 && length !== 15) || text.charCodeAt(end - 1) !== 0x5a) return NaN;
-  let year = twoDigits(text, start);
-  let p = start + 2;
-  if (length === 15) {
-    const low = twoDigits(text, p);
-    year = year < 0 || low < 0 ? -1 : year * 100 + low;
-    p += 2;
-  } else if (year >= 0) {
-    year += year >= 50 ? 1900 : 2000;
-  }
-  const month = twoDigits(text, p);
-  const day = twoDigits(text, p + 2);
-  const hour = twoDigits(text, p + 4);
-  const minute = twoDigits(text, p + 6);
-  const second = twoDigits(text, p + 8);
-  if (year < 0 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) return NaN;
-  const leap = isLeap(year);
-  if (day > (month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1])) return NaN;
-  const days = daysBeforeYear(year) + DAYS_BEFORE_MONTH[month - 1] + (leap && month > 2 ? 1 : 0) + day - 1;
-  return ((days * 24 + hour) * 60 + minute) * 60_000 + second * 1000;
-}
-
-/** Parses an index.txt time (`YYMMDDHHMMSSZ` or `YYYYMMDDHHMMSSZ`); undefined when malformed or impossible. */
-export function parseIndexTime(value: string): Date | undefined {
-  const ms = indexTimeMs(value, 0, value.length);
-  return Number.isNaN(ms) ? undefined : new Date(ms);
 }
 
 export interface GenerateCrlFromIndexOptions {
@@ -360,28 +305,4 @@ export function formatCrlNumber(value: bigint): string {
   if (value < 0n) throw new UserInputError('crlNumber', `${value} is negative.`);
   const hex = value.toString(16).toUpperCase();
   return `${hex.length % 2 ? '0' : ''}${hex}\n`;
-}
-
-/** The number after `current` (CRL numbers only increase, RFC 5280 §5.2.3). */
-export function nextCrlNumber(current: bigint): bigint {
-  return current + 1n;
-}
-
-/** Reads openssl's `crlnumber` file. A missing file is an error that says how to create one. */
-export function readCrlNumberFile(path: string): bigint {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new UserInputError(path, code === 'ENOENT' ? 'does not exist; create it with the first CRL number, e.g. `echo 01 > crlnumber` (openssl\'s convention).' : `cannot be read (${code ?? (e as Error).message}).`);
-  }
-  return parseCrlNumber(text, path);
-}
-
-/** Writes `value` to the `crlnumber` file through a temporary file and a rename, so a crash leaves the old number. */
-export function writeCrlNumberFile(path: string, value: bigint): void {
-  const tmp = `${path}.new`;
-  writeFileSync(tmp, formatCrlNumber(value));
-  renameSync(tmp, path);
 }

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { buildCrl, CertificateAuthority, CertificateFacts, CrlFacts, isCrlSignedBy, readCrls, RevokedEntry, UserInputError } from '../pki';
+import { DAY_MS, wholeSeconds } from '../pki/time';
 import { PUBLIC_FILE_MODE } from './atomic-write';
 import { readCaCertificate } from './ca-files';
 import { CA_IDS, CaId, layout } from './layout';
@@ -16,8 +17,6 @@ import { readInStore, writeInStore } from './store-files';
 // signed by the CA) is compared with store.json. A serial the CRL lists and store.json lacks, without an audit
 // entry saying it was pruned or forgotten while that CRL was the published one, stops the run before anything
 // is written: a store.json restored from an older backup must never quietly un-revoke a certificate.
-
-const DAY_MS = 86_400_000;
 
 export interface CrlStatus {
   readonly ca: CaId;
@@ -55,9 +54,7 @@ export function crlIssuers(state: StoreState): CaId[] {
   return ids;
 }
 
-/** `d` without its milliseconds: CRL times have whole seconds. */
-export const seconds = (d: Date) => new Date(Math.floor(d.getTime() / 1000) * 1000);
-const entryKey = (e: RevokedEntry) => `${e.serialHex}|${seconds(e.revokedAt).toISOString()}|${e.reason && e.reason !== 'unspecified' ? e.reason : ''}`;
+const entryKey = (e: RevokedEntry) => `${e.serialHex}|${wholeSeconds(e.revokedAt).toISOString()}|${e.reason && e.reason !== 'unspecified' ? e.reason : ''}`;
 
 export function entriesOf(state: StoreState, ca: CaId): RevokedEntry[] {
   return state.revocations
@@ -143,7 +140,7 @@ export function refuseLostRevocations(ctx: CrlContext): void {
 /** Appends to store.json's audit what happened to revocation `r` while `crl` was the published CRL. */
 export function recordAudit(ctx: CrlContext, action: AuditEntry['action'], r: RevocationRecord, crl: CrlFacts, note?: string): AuditEntry {
   const entry: AuditEntry = {
-    at: seconds(ctx.now).toISOString(), action, issuer: r.issuer, serialHex: r.serialHex, ...(r.commonName ? { commonName: r.commonName } : {}),
+    at: wholeSeconds(ctx.now).toISOString(), action, issuer: r.issuer, serialHex: r.serialHex, ...(r.commonName ? { commonName: r.commonName } : {}),
     revokedAt: r.revokedAt, ...(r.reason ? { reason: r.reason } : {}), crlNumber: String(crl.crlNumber ?? 0n), ...(note ? { note } : {}),
   };
   (ctx.state.audit ??= []).push(entry);
@@ -181,7 +178,7 @@ async function maintainOne(ctx: CrlContext, caId: CaId, force: boolean): Promise
   const ca = await ctx.loadCa(caId);
 
   const number = maxBigint(record ? BigInt(record.number) : undefined, current.facts?.crlNumber) + 1n;
-  const thisUpdate = seconds(now);
+  const thisUpdate = wholeSeconds(now);
   const nextUpdate = maxDate(
     new Date(thisUpdate.getTime() + state.settings.crlValidityDays * DAY_MS),
     record ? new Date(record.nextUpdate) : undefined,

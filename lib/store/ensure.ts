@@ -1,4 +1,5 @@
 import { DEFAULT_KEY_ALGORITHM, inferSubjectAltName, KeyAlgorithm, parseKeyAlgorithm, RevocationReason, UserInputError, validateCommonName } from '../pki';
+import { DAY_MS } from '../pki/time';
 import { ensureCa, issueClient, IssueContext, issueServer, refuseForeignCaFiles, sanText } from './issue';
 import { currentServer } from './material';
 import { recordRevocation, resolveTargets, revocationOf } from './revoke';
@@ -90,7 +91,6 @@ function settingsFor(state: StoreState, spec: PkiSpec): StoreSettings {
 }
 
 const sameSet = (a: readonly string[], b: readonly string[]) => a.length === b.length && [...a].sort().join('\n') === [...b].sort().join('\n');
-const DAY_MS = 86_400_000;
 
 /** Whether a client certificate can still be handed out: not revoked, not expired. */
 export function isUsable(state: StoreState, c: CertificateRecord, now: Date): boolean {

@@ -6,7 +6,7 @@ import { CaId } from './layout';
 import { recordRevocation, revocationOf } from './revoke';
 import { CertificateRecord } from './state';
 
-// Adopting an openssl CA directory (the seed's `openssl ca` set-up): the CA certificate and key are copied
+// Adopting an openssl CA directory (an `openssl ca` set-up): the CA certificate and key are copied
 // into the store, every index.txt line becomes a certificate record (without files: openssl keeps no keys),
 // R lines become revocations with their own dates and reasons, and the crlnumber file's value becomes the
 // number of the store's first CRL for that CA. Importing the same directory again adds nothing.

@@ -3,6 +3,7 @@ import {
   CertificateAuthority, CertificateFacts, createIntermediateCa, createRootCa, DEFAULT_VALIDITY_DAYS, IssuedCertificate,
   issueClientCertificate, issueServerCertificate, KeyAlgorithm, loadCertificateAuthority, SubjectAltName, UserInputError,
 } from '../pki';
+import { DAY_MS, notBeforeFor } from '../pki/time';
 import { PUBLIC_FILE_MODE, SECRET_FILE_MODE } from './atomic-write';
 import { CrlContext } from './crls';
 import { KeyPool } from './key-pool';
@@ -28,9 +29,6 @@ export interface IssueContext extends CrlContext {
 
 const keyFor = (ctx: IssueContext, algorithm: KeyAlgorithm) => (ctx.keys ? ctx.keys.take(algorithm) : undefined);
 
-const FIVE_MINUTES = 5 * 60_000;
-/** Certificates start five minutes before `now`, to allow for clocks that run a little behind. */
-export const notBeforeFor = (now: Date) => new Date(Math.floor((now.getTime() - FIVE_MINUTES) / 1000) * 1000);
 
 export function sanText(san: SubjectAltName): string {
   const prefix = { dns: 'DNS', ip: 'IP', email: 'email', uri: 'URI' }[san.kind];
@@ -164,7 +162,6 @@ export async function adoptCa(ctx: IssueContext, id: CaId, certPem: string, keyP
   return ca;
 }
 
-const DAY_MS = 86_400_000;
 const day = (d: Date) => d.toISOString().slice(0, 10);
 
 /**

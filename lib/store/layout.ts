@@ -17,7 +17,7 @@ export const layout = {
   crl: (ca: CaId) => join(ca, 'crl.pem'),
   serverCert: (name: string, serialHex: string) => join('servers', `${safeName(name)}-${serialHex}.cert.pem`),
   serverKey: (name: string, serialHex: string) => join('servers', `${safeName(name)}-${serialHex}.key.pem`),
-  /** Leaf + server CA: what the seed calls server-cert-chain.pem, the `tls.crt` of the server Secret. */
+  /** Leaf + server CA (what an openssl setup calls server-cert-chain.pem): the `tls.crt` of the server Secret. */
   serverChain: (name: string, serialHex: string) => join('servers', `${safeName(name)}-${serialHex}.chain.pem`),
   clientCert: (commonName: string, serialHex: string) => join('clients', `${safeName(commonName)}-${serialHex}.cert.pem`),
   clientKey: (commonName: string, serialHex: string) => join('clients', `${safeName(commonName)}-${serialHex}.key.pem`),

@@ -1,11 +1,11 @@
 import { join } from 'node:path';
 import { RevocationReason, UserInputError } from '../pki';
+import { DAY_MS } from '../pki/time';
 import { allLostRevocations, crlIssuers, PublishedView, publishedCrl } from './crls';
 import { CA_IDS, CaId, layout } from './layout';
 import { revocationOf } from './revoke';
 import { readState, StoreState } from './state';
 
-const DAY_MS = 86_400_000;
 const daysLeft = (until: Date | string, now: Date) => Math.floor((new Date(until).getTime() - now.getTime()) / DAY_MS);
 
 export interface CaListing {

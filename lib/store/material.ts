@@ -9,7 +9,7 @@ import { readInStore } from './store-files';
 // What the construct and the example app take out of the store: PEM strings, read from the store's files.
 
 export interface ServerTls {
-  /** Leaf + server CA: the seed's server-cert-chain.pem, the `tls.crt` of the server Secret. */
+  /** Leaf + server CA (what an openssl setup calls server-cert-chain.pem): the `tls.crt` of the server Secret. */
   readonly certificateChainPem: string;
   readonly privateKeyPem: string;
 }

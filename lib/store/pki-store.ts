@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import {
   CertificateAuthority, DEFAULT_KEY_ALGORITHM, inferSubjectAltName, KeyAlgorithm, RevocationReason, UserInputError,
 } from '../pki';
+import { parseSerial } from '../pki/serial';
 import { DIR_MODE, ensureDir, fsError, PUBLIC_FILE_MODE, removeStaleTempFiles } from './atomic-write';
 import { loadStoreCa, readCaCertificate } from './ca-files';
 import { CrlStatus, maintainCrls, pruneRevocations, refuseLostRevocations } from './crls';
@@ -15,7 +16,7 @@ import { listingOf, StoreListing } from './listing';
 import { isPidAlive, LockOptions, withLock } from './lock';
 import { RecoveryOptions, RecoveryResult, recoverLostRevocations } from './lost-revocations';
 import { materialOf, PkiMaterial, trustBundle } from './material';
-import { normalizeSerial, recordRevocation, resolveTargets, RevokeTarget } from './revoke';
+import { recordRevocation, resolveTargets, RevokeTarget } from './revoke';
 import { CertificateRecord, emptyState, readState, RevocationRecord, StoreState, writeState } from './state';
 import { refuseLinks, refuseLinksInLayout, writeInStore } from './store-files';
 
@@ -199,7 +200,7 @@ export class PkiStore {
    * are published. See lost-revocations.ts.
    */
   async recoverRevocations(options: RecoveryOptions & { now?: Date }): Promise<RecoveryResult & { crls: CrlStatus[] }> {
-    const forget = (options.forget ?? []).map((s) => normalizeSerial(s, '--forget'));
+    const forget = (options.forget ?? []).map((s) => parseSerial(s, '--forget'));
     return this.mutate(options.now ?? new Date(), false, async (ctx) => {
       const result = recoverLostRevocations(ctx, { ...options, forget });
       return { ...result, crls: await maintainCrls(ctx) };

@@ -1,4 +1,6 @@
 import { CertificateFacts, inspectCertificate, isIssuedBy, RevocationReason, UserInputError } from '../pki';
+import { parseSerial } from '../pki/serial';
+import { wholeSeconds } from '../pki/time';
 import { readCaCertificate } from './ca-files';
 import { CA_IDS, CaId } from './layout';
 import { sanText } from './issue';
@@ -19,15 +21,6 @@ export interface RevokeTarget {
   readonly commonName?: string;
   readonly serialHex?: string;
   readonly certificatePem?: string;
-}
-
-/** A serial in the store's form: uppercase hex, even length, no leading zero bytes. */
-export function normalizeSerial(value: string, field = 'serialHex'): string {
-  let hex = value.trim().replace(/^0x/i, '').replace(/[:\s]/g, '').toUpperCase();
-  if (!/^[0-9A-F]+$/.test(hex)) throw new UserInputError(field, `"${value}" is not a hexadecimal serial number (as \`openssl x509 -noout -serial\` prints it, e.g. 3F0A…).`);
-  if (hex.length % 2) hex = `0${hex}`;
-  while (hex.length > 2 && hex.startsWith('00')) hex = hex.slice(2);
-  return hex;
 }
 
 export function revocationOf(state: StoreState, issuer: CaId, serialHex: string): RevocationRecord | undefined {
@@ -73,7 +66,7 @@ export function resolveTargets(dir: string, state: StoreState, target: RevokeTar
   }
 
   if (target.serialHex !== undefined) {
-    const serial = normalizeSerial(target.serialHex, field === 'revoke' ? '--serial' : field);
+    const serial = parseSerial(target.serialHex, field === 'revoke' ? '--serial' : field);
     if (Object.values(state.cas).some((ca) => ca?.serialHex === serial)) {
       throw new UserInputError(field, `serial ${serial} is one of the store's CA certificates; revoking a CA is not supported here.`);
     }
@@ -99,7 +92,7 @@ export function recordRevocation(state: StoreState, cert: CertificateRecord, rea
     issuer: cert.issuer,
     serialHex: cert.serialHex,
     commonName: cert.commonName,
-    revokedAt: new Date(Math.floor(now.getTime() / 1000) * 1000).toISOString(),
+    revokedAt: wholeSeconds(now).toISOString(),
     ...(reason && reason !== 'unspecified' ? { reason } : {}),
     notAfter: cert.notAfter,
   };

@@ -171,3 +171,44 @@ describe('serials', () => {
     for (const s of serials) expect(s).toMatch(/^[0-7][0-9A-F]{31}$/);
   });
 });
+
+describe('validity dates, as openssl reads them', () => {
+  const tmp = scratchDir();
+  afterAll(() => tmp.cleanup());
+
+  /** notBefore and notAfter as `openssl x509 -text` prints them, and the DER tag each is written with. */
+  function validityOf(pem: string): { notBefore: string; notAfter: string; tags: string[] } {
+    const path = tmp.write(`v${Math.random().toString(36).slice(2)}.pem`, pem);
+    const text = openssl(['x509', '-in', path, '-noout', '-text']);
+    const parsed = openssl(['asn1parse', '-in', path]);
+    return {
+      notBefore: /Not Before: (.*)/.exec(text)![1].trim(),
+      notAfter: /Not After : (.*)/.exec(text)![1].trim(),
+      tags: [...parsed.matchAll(/prim: (UTCTIME|GENERALIZEDTIME)\s*:(\S+)/g)].slice(0, 2).map((m) => `${m[1]}:${m[2]}`),
+    };
+  }
+
+  // Before: asn1.ts chose UTCTime for every year before 2050, so a 1949 notBefore ended in asn1js'
+  // RangeError ("UTCTime year must be between 1950 and 2049"), not a certificate or a user error.
+  test('a notBefore in 1949 is written as GeneralizedTime, and 1950 as UTCTime (RFC 5280 §4.1.2.5)', async () => {
+    const ca = await createRootCa({ commonName: 'Old CA', notBefore: new Date('1949-06-01T12:00:00Z'), validityDays: 365 });
+    expect(validityOf(ca.certificatePem)).toEqual({
+      notBefore: 'Jun  1 12:00:00 1949 GMT', notAfter: 'Jun  1 12:00:00 1950 GMT',
+      tags: ['GENERALIZEDTIME:19490601120000Z', 'UTCTIME:500601120000Z'],
+    });
+    expect(ca.facts.notBefore).toEqual(new Date('1949-06-01T12:00:00Z'));
+    expect(new X509Certificate(ca.certificatePem).validFrom).toBe('Jun  1 12:00:00 1949 GMT');
+  });
+
+  // Before: a notBefore with milliseconds gave a 2050+ notAfter with a fraction ("...59.5Z"), which RFC 5280
+  // forbids; UTCTime simply dropped it. Both are whole seconds now.
+  test('milliseconds are dropped from both times, also from a GeneralizedTime notAfter', async () => {
+    const ca = await createRootCa({ commonName: 'Ms CA', notBefore: new Date('2049-12-31T23:59:59.500Z'), validityDays: 10 });
+    expect(validityOf(ca.certificatePem).tags).toEqual(['UTCTIME:491231235959Z', 'GENERALIZEDTIME:20500110235959Z']);
+  });
+
+  test('a date X.509 cannot hold is a UserInputError naming the field', async () => {
+    await expect(createRootCa({ commonName: 'Bad', notBefore: new Date(NaN) })).rejects.toThrow(/^notBefore: Invalid Date is not a date X\.509 can hold/);
+    await expect(createRootCa({ commonName: 'Bad', notBefore: new Date('9999-06-01T00:00:00Z'), validityDays: 365 })).rejects.toThrow(/^notAfter: .* is not a date X\.509 can hold \(years 0000 to 9999\)/);
+  });
+});

@@ -1,3 +1,5 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createRootCa, decodePem, encodePem, exportPrivateKeyPem, generateKeyPair, importPrivateKeyPem, issueServerCertificate, KEY_ALGORITHMS, readCertificates, readPrivateKey } from '../../lib/pki';
 import { seedFixture } from '../fixtures';
 import { openssl, scratchDir } from '../support/openssl';
@@ -10,6 +12,22 @@ describe('PEM', () => {
     const tolerant = decodePem(messy);
     expect(tolerant.map((b) => Buffer.from(b.der).toString('hex'))).toEqual(clean.map((b) => Buffer.from(b.der).toString('hex')));
     expect(encodePem('CERTIFICATE', clean[0].der) + encodePem('CERTIFICATE', clean[1].der)).toBe(pem);
+  });
+
+  test('encodePem writes what openssl writes, byte for byte, around line and group boundaries', () => {
+    const tmp = scratchDir();
+    try {
+      // Lengths around line and base64-group boundaries, and the size of a 20,000-entry CRL.
+      for (const length of [1, 2, 3, 47, 48, 49, 95, 96, 97, 1000, 720_003]) {
+        const der = new Uint8Array(length).map((_, i) => (i * 31 + length) & 0xff);
+        const path = join(tmp.dir, `d${length}.bin`);
+        writeFileSync(path, der);
+        const theirs = openssl(['base64', '-e', '-in', path]).replace(/\n$/, '');
+        expect(encodePem('X509 CRL', der)).toBe(`-----BEGIN X509 CRL-----\n${theirs}\n-----END X509 CRL-----\n`);
+      }
+    } finally {
+      tmp.cleanup();
+    }
   });
 
   test('garbage is refused naming the block and why', () => {

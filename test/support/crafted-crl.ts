@@ -1,6 +1,6 @@
 import { KeyObject, SignKeyObjectInput, webcrypto } from 'node:crypto';
 import { CertificateAuthority } from '../../lib/pki';
-import { timeText } from '../../lib/pki/der';
+import { timeText } from '../../lib/pki/time';
 import { algorithm, der, extension, OIDS, pem, signed } from './der-builder';
 
 /** Who signs a crafted CRL or certificate: a key, the name it signs as, and its key identifier. */

@@ -2,11 +2,10 @@ import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:
 import { dirname, join } from 'node:path';
 import { loadCertificateAuthority, UserInputError } from '../../pki';
 import { formatCrlNumber, generateCrlFromIndex, parseCrlNumber } from '../../pki/openssl-index';
+import { DAY_MS, wholeSeconds } from '../../pki/time';
 import { fsError, PUBLIC_FILE_MODE, writeFileAtomic } from '../../store/atomic-write';
 import { Command, minute } from '../command';
 import { EXIT, printable } from '../output';
-
-const DAY_MS = 86_400_000;
 
 export function readInput(path: string, flag: string): string {
   try {
@@ -61,7 +60,7 @@ Does not use the PKI store.`,
     const ca = await loadCertificateAuthority(readInput(certPath, '--ca-cert'), readInput(keyPath, '--ca-key'), certPath);
     const numberFile = crlNumberPath(args.string('crlnumber'), indexPath);
     const numberText = numberFile === undefined ? undefined : readInput(numberFile, '--crlnumber');
-    const now = new Date(Math.floor(Date.now() / 1000) * 1000);
+    const now = wholeSeconds(new Date());
     const crlNumber = numberText === undefined ? BigInt(Math.floor(now.getTime() / 1000)) : parseCrlNumber(numberText, numberFile);
     const built = await generateCrlFromIndex({ indexText, ca, crlNumber, thisUpdate: now, nextUpdate: new Date(now.getTime() + days * DAY_MS), source: indexPath });
     // An --out that cannot be written is refused before the number is consumed: a typo must not cost a number.

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REVOCATION_REASONS, UserInputError } from '../../pki';
-import { normalizeSerial } from '../../store/revoke';
+import { parseSerial } from '../../pki/serial';
 import { UsageError } from '../args';
 import { Command, minute, reasonOption } from '../command';
 import { EXIT, printable } from '../output';
@@ -38,7 +38,7 @@ Reasons: ${Object.keys(REVOCATION_REASONS).join(', ')}.`,
     }
     const store = await ctx.openStore();
     const before = await store.list();
-    const record = await store.revoke(cn !== undefined ? { commonName: cn } : serial !== undefined ? { serialHex: normalizeSerial(serial, '--serial') } : { certificatePem }, reason);
+    const record = await store.revoke(cn !== undefined ? { commonName: cn } : serial !== undefined ? { serialHex: parseSerial(serial, '--serial') } : { certificatePem }, reason);
     const already = before.certificates.some((c) => c.issuer === record.issuer && c.serialHex === record.serialHex && c.status === 'revoked');
     const { out } = ctx;
     ctx.io.stdout.write(`${already ? out.dim('already revoked') : out.red('revoked')} ${printable(record.commonName ?? '')} serial ${record.serialHex} (${record.issuer}) at ${minute(record.revokedAt)}${record.reason ? `, reason ${record.reason}` : ''}\n`);
