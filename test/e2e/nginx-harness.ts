@@ -204,13 +204,15 @@ export async function serveIngress(opts: ServeOptions): Promise<ServedIngress> {
   };
 
   const waitFor = async (gen: number, what: string, oldPid?: number): Promise<void> => {
-    const deadline = Date.now() + 15_000;
+    // nginx answers within a second when it can; the deadline only ends the wait for one that never will, and is
+    // far beyond what a loaded machine (load 8 on 2 cores) takes.
+    const deadline = Date.now() + 60_000;
     while (Date.now() < deadline && !childExited) {
       const c = await control(controlPort);
       if (c && c.gen === gen && (oldPid === undefined || gone(oldPid))) return;
       await sleep(25);
     }
-    throw new Error(`nginx did not ${what}${childExited ? ' (it exited)' : ' in 15 s'}:\n${childOutput}\n--- error.log ---\n${readLog()}`);
+    throw new Error(`nginx did not ${what}${childExited ? ' (it exited)' : ' in 60 s'}:\n${childOutput}\n--- error.log ---\n${readLog()}`);
   };
 
   const readLog = (): string => (fs.existsSync(errorLogPath) ? fs.readFileSync(errorLogPath, 'utf8') : '');

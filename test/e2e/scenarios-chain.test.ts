@@ -12,6 +12,10 @@ import { DAY, seedFixture } from '../fixtures';
 import { seedChart } from '../support/chart';
 import { K8sObject, loadManifests, probe, ServedIngress, serveIngress } from './nginx-harness';
 
+// Every test renders, tests (`nginx -t`) and starts or reloads a real nginx and waits for it to answer: a second
+// on a quiet machine, tens of seconds at load 8 on 2 cores.
+jest.setTimeout(180_000);
+
 const SERVER_CA = seedFixture('server-ca-cert.pem');
 const CA_SECRET = 'mtls-client-ca-secret';
 
