@@ -2,6 +2,7 @@ import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { main } from '../../lib/cli/main';
 
 // The CLI tests run the compiled CLI, as users do: `npm test` builds first (`npm run build && jest`).
 export const ROOT = resolve(__dirname, '../..');
@@ -71,6 +72,24 @@ function readableCopy(): string {
     if (!stat.isSymbolicLink()) fs.chmodSync(entry, stat.isDirectory() ? 0o755 : 0o644);
   }
   return copy;
+}
+
+/**
+ * The CLI's main() in this process, in `cwd`: the same commands, arguments, exit codes and output as the binary,
+ * without a node start-up per command. What only the binary does (exit status, signals, a closed pipe, a TTY) is
+ * tested through `cli` (exit-codes.test.ts' sample of every command, pipe, tty, version and the hardening tests).
+ */
+export async function runMain(args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
+  let stdout = '';
+  let stderr = '';
+  const io = { stdout: { write: (s: string) => (stdout += s) }, stderr: { write: (s: string) => (stderr += s) }, env: options.env ?? ENV };
+  const cwd = process.cwd();
+  if (options.cwd) process.chdir(options.cwd);
+  try {
+    return { status: await main(args, io), stdout, stderr };
+  } finally {
+    process.chdir(cwd);
+  }
 }
 
 /** Starts the CLI without waiting; resolves with its exit status (null when killed) once it ends. */
