@@ -1,6 +1,7 @@
 import { checkClientTrust, Findings } from '../../lib';
 import { verifyStats } from '../../lib/pki/verify';
-import { CORPUS_NOW, VALIDITY } from '../corpus/context';
+import { VALIDITY } from '../corpus/context';
+import { FIXTURE_NOW } from '../fixtures';
 import { crossSignedCas } from '../support/cross-signed';
 
 // MTLS023 (and synth, which runs the same check) looks up each CA's issuer in ca.crt. Comparing every CA with
@@ -11,7 +12,7 @@ import { crossSignedCas } from '../support/cross-signed';
 function signaturesChecked(caPem: string): { verifications: number; codes: string[] } {
   const findings = new Findings();
   const before = verifyStats.signatures;
-  checkClientTrust(findings, { clientCaPem: caPem }, { now: CORPUS_NOW, crlMinValidityDays: 7, caField: 'ca.crt', crlField: 'ca.crl' });
+  checkClientTrust(findings, { clientCaPem: caPem }, { now: FIXTURE_NOW, crlMinValidityDays: 7, caField: 'ca.crt', crlField: 'ca.crl' });
   return { verifications: verifyStats.signatures - before, codes: findings.all.map((f) => f.code).filter((c) => c !== 'MTLS058') }; // no CRL here on purpose
 }
 

@@ -1,12 +1,11 @@
 import { CHECKS, CheckCode, MtlsIngressProps } from '../../lib';
-import { FIXTURE_NOW, seedFixture } from '../fixtures';
+import { DAY, FIXTURE_NOW, SEED_HOST, seedFixture } from '../fixtures';
 import { seedChart } from '../support/chart';
+import { opensslResult, scratchDir } from '../support/openssl';
 import { BadMaterial, makeBadMaterial } from './material';
 import { CERT_CASES, SERVED_HOST } from '../corpus/cert-cases';
 import { CorpusPki, makeCorpusPki } from '../corpus/context';
 import { CRL_CASES } from '../corpus/crl-cases';
-
-const DAY = 86_400_000;
 
 let m: BadMaterial;
 let pki: CorpusPki;
@@ -171,8 +170,23 @@ describe('every check code fires on a real bad input, with a message that names 
     expect(Object.keys(CHECKS).filter((c) => !tested.has(c))).toEqual([]);
   });
 
-  test('the fixture chain still passes (guards the snapshot fixtures)', () => {
-    expect(seedFixture('server-cert-chain.pem')).toContain('BEGIN CERTIFICATE');
+  // The snapshot tests and the clean-configuration test above judge the seed fixtures at FIXTURE_NOW. Judged by
+  // openssl at that moment, the served chain must verify for the seed host and the client CRL must be current and
+  // revoke Client001 only; otherwise a snapshot would record a broken configuration as the expected one.
+  test('the fixture chain verifies under openssl at the fixture clock (guards the snapshot fixtures)', () => {
+    const tmp = scratchDir();
+    try {
+      const file = (name: string) => tmp.write(name, seedFixture(name));
+      const at = String(FIXTURE_NOW.getTime() / 1000);
+      const chain = file('server-cert-chain.pem');
+      expect(opensslResult(['verify', '-attime', at, '-purpose', 'sslserver', '-verify_hostname', SEED_HOST, '-CAfile', file('server-ca-cert.pem'), '-untrusted', chain, chain]))
+        .toEqual({ status: 0, output: `${chain}: OK\n` });
+      const clientCheck = ['verify', '-attime', at, '-crl_check', '-purpose', 'sslclient', '-CAfile', file('client-ca-cert.pem'), '-CRLfile', file('client-ca.crl')];
+      expect(opensslResult([...clientCheck, file('client002-cert.pem')]).status).toBe(0);
+      expect(opensslResult([...clientCheck, file('client001-cert.pem')])).toEqual({ status: 2, output: expect.stringMatching(/error 23 at 0 depth lookup: certificate revoked/) });
+    } finally {
+      tmp.cleanup();
+    }
   });
 });
 

@@ -4,11 +4,10 @@ import { join } from 'node:path';
 import { Yaml } from 'cdk8s';
 import { buildCrl, checkFiles, checkManifests, checkSecretSize, Findings, loadCertificateAuthority, SECRET_SIZE_LIMIT } from '../../lib';
 import { CLI, requireBuild } from '../cli/cli';
-import { seedFixture } from '../fixtures';
+import { DAY, FIXTURE_NOW, seedFixture } from '../fixtures';
 import { seedChart } from '../support/chart';
 import { scratchDir } from '../support/openssl';
 
-const DAY = 86_400_000;
 const CRL_NEXT_UPDATE = new Date('2124-01-01T00:00:00Z').getTime();
 
 describe('checkManifests on synthesized YAML (mtls-pki check --manifests)', () => {
@@ -21,7 +20,7 @@ describe('checkManifests on synthesized YAML (mtls-pki check --manifests)', () =
   afterAll(() => tmp.cleanup());
 
   test('the seed output has no findings', () => {
-    expect(checkManifests(tmp.dir, { now: new Date('2026-06-01T00:00:00Z') })).toEqual([]);
+    expect(checkManifests(tmp.dir, { now: FIXTURE_NOW })).toEqual([]);
   });
 
   test('the CRL expiry is judged at its boundaries: one second either side of the threshold and of nextUpdate', () => {
@@ -37,7 +36,7 @@ describe('checkManifests on synthesized YAML (mtls-pki check --manifests)', () =
     const broken = join(tmp.dir, 'broken');
     require('node:fs').mkdirSync(broken);
     writeFileSync(join(broken, 'app.yaml'), yaml.replace(/^ {2}ca\.crt: .*\n/m, ''));
-    const findings = checkManifests(broken, { now: new Date('2026-06-01T00:00:00Z') });
+    const findings = checkManifests(broken, { now: FIXTURE_NOW });
     expect(findings).toEqual([expect.objectContaining({ code: 'MTLS070', severity: 'error', message: expect.stringMatching(/mutual authentication disabled/) })]);
   });
 
@@ -50,7 +49,7 @@ describe('checkManifests on synthesized YAML (mtls-pki check --manifests)', () =
     return join(tmp.dir, name);
   };
   const ingressOf = (objects: any[]) => objects.find((o) => o.kind === 'Ingress');
-  const findingsIn = (dir: string) => checkManifests(dir, { now: new Date('2026-06-01T00:00:00Z') }).map((f) => [f.code, f.severity, f.field, f.message]);
+  const findingsIn = (dir: string) => checkManifests(dir, { now: FIXTURE_NOW }).map((f) => [f.code, f.severity, f.field, f.message]);
 
   test('fail-open settings in deployed YAML are named: optional (MTLS056), no ca.crl (MTLS058)', () => {
     const optional = rewritten('optional', (o) => { ingressOf(o).metadata.annotations['nginx.ingress.kubernetes.io/auth-tls-verify-client'] = 'optional'; });
@@ -106,7 +105,7 @@ describe('checkManifests on synthesized YAML (mtls-pki check --manifests)', () =
     expect(r.stdout).toContain(`MTLS064 warning ${join(dir, 'self')}: is a symbolic link; it was not followed`);
     expect(r.stdout).toContain(`MTLS064 warning ${join(dir, 'sub', 'up')}: is a symbolic link`);
     expect(r.stdout).toMatch(/^0 error\(s\), 2 warning\(s\)$/m); // and app.yaml itself was checked and passed
-    expect(checkManifests(join(dir, 'app.yaml'), { now: new Date('2026-06-01T00:00:00Z') })).toEqual([]);
+    expect(checkManifests(join(dir, 'app.yaml'), { now: FIXTURE_NOW })).toEqual([]);
   });
 
   test('a folder without an mTLS Ingress is a usage error, not a silent pass', () => {
@@ -137,20 +136,20 @@ describe('checkFiles (mtls-pki check on PEM files)', () => {
     const dir = join(__dirname, '..', 'fixtures', 'seed');
     expect(checkFiles({
       serverChain: join(dir, 'server-cert-chain.pem'), serverKey: join(dir, 'server-key.pem'),
-      clientCa: join(dir, 'client-ca-cert.pem'), crl: join(dir, 'client-ca.crl'), hosts: ['mtls.dev.ityoudao.cn'], now: new Date('2026-06-01T00:00:00Z'),
+      clientCa: join(dir, 'client-ca-cert.pem'), crl: join(dir, 'client-ca.crl'), hosts: ['mtls.dev.ityoudao.cn'], now: FIXTURE_NOW,
     })).toEqual([]);
     expect(checkFiles({ clientCa: join(dir, 'nope.pem') })).toEqual([expect.objectContaining({ code: 'MTLS020', message: expect.stringMatching(/nope\.pem" does not exist/) })]);
   });
 
   test('a client CA without --crl: revocation checking is off, and check says so (MTLS058 warning)', () => {
     const dir = join(__dirname, '..', 'fixtures', 'seed');
-    expect(checkFiles({ clientCa: join(dir, 'client-ca-cert.pem'), now: new Date('2026-06-01T00:00:00Z') }))
+    expect(checkFiles({ clientCa: join(dir, 'client-ca-cert.pem'), now: FIXTURE_NOW }))
       .toEqual([expect.objectContaining({ code: 'MTLS058', severity: 'warning', field: 'crl', message: expect.stringMatching(/revocation checking is off/) })]);
   });
 
   test('the seed\'s incomplete chain, from files', () => {
     const dir = join(__dirname, '..', 'fixtures', 'seed');
-    const findings = checkFiles({ serverChain: join(dir, 'server-cert.pem'), serverKey: join(dir, 'server-key.pem'), hosts: ['mtls.dev.ityoudao.cn'], now: new Date('2026-06-01T00:00:00Z') });
+    const findings = checkFiles({ serverChain: join(dir, 'server-cert.pem'), serverKey: join(dir, 'server-key.pem'), hosts: ['mtls.dev.ityoudao.cn'], now: FIXTURE_NOW });
     expect(findings.map((f) => f.code)).toEqual(['MTLS002']);
     expect(findings[0].field).toMatch(/server-cert\.pem$/);
   });

@@ -3,10 +3,9 @@ import { readFileSync } from 'node:fs';
 import {
   buildCrl, CertificateAuthority, createIntermediateCa, createRootCa, IssuedCertificate, issueClientCertificate, issueServerCertificate,
 } from '../../lib/pki';
-import { FIXTURE_NOW, SEED_HOST } from '../fixtures';
+import { DAY, FIXTURE_NOW, SEED_HOST } from '../fixtures';
 import { scratchDir } from '../support/openssl';
 
-const DAY = 86_400_000;
 const longAgo = new Date('2026-01-01T00:00:00Z');
 
 /** Bad and good PKI material for the check tests, made once per file. */

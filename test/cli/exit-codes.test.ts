@@ -2,11 +2,13 @@ import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { COMMANDS } from '../../lib/cli/main';
 import { scratchDir } from '../support/openssl';
-import { cli, requireBuild } from './cli';
+import { cli, requireBuild, runMain } from './cli';
 
 // The exit codes of every command, in one table: 0 done, 1 a finding or a refusal (the command was understood;
 // the inputs or the store do not allow it), 2 a usage error (the command line itself is wrong). Usage errors
 // print "mtls-pki: usage error:" and point at --help; refusals print "mtls-pki: error:" and no stack trace.
+// The tables run main() in this process; a sample of every command runs the built binary too, which must exit
+// and print exactly as main() returns and writes.
 
 beforeAll(requireBuild);
 
@@ -15,8 +17,8 @@ afterAll(() => tmp.cleanup());
 const dir = join(tmp.dir, 'pki');
 const missing = join(tmp.dir, 'missing');
 
-beforeAll(() => {
-  for (const args of [['init'], ['client', 'Client001'], ['server', 'app.example.com']]) expect(cli([...args, '--dir', dir]).status).toBe(0);
+beforeAll(async () => {
+  for (const args of [['init'], ['client', 'Client001'], ['server', 'app.example.com']]) expect((await runMain([...args, '--dir', dir])).status).toBe(0);
   tmp.write('empty-dir-marker', '');
   fs.mkdirSync(join(tmp.dir, 'no-ingress'));
   tmp.write('no-ingress/x.yaml', 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n');
@@ -82,9 +84,31 @@ const OK: readonly (readonly string[])[] = [
   ['revoke', 'Client001', '--dir', dir], ['revoke', 'Client001', '--dir', dir],
 ];
 
+// Every command once, read-only or a refusal, so that the binary and main() see the same store.
+const BINARY_SAMPLE: readonly (readonly string[])[] = [
+  [], ['--version'], ['help', 'client'], ['list', '--jsn'],
+  ['init', '--dir', dir], ['server', 'app.example.com', '--dir', dir], ['client', 'Client001', '--dir', dir],
+  ['revoke', 'Nobody', '--dir', dir], ['crl', '--dir', dir], ['list', '--dir', dir], ['check', '--dir', dir],
+  ['gencrl', '--index', join(tmp.dir, 'nope'), '--ca-cert', 'c', '--ca-key', 'k', '--out', join(tmp.dir, 'o.crl')],
+  ['import-openssl', '--index', join(tmp.dir, 'nope'), '--ca-cert', 'c', '--ca-key', 'k', '--dir', dir],
+];
+
+describe('the built binary exits and prints as main() does', () => {
+  test('the sample covers every command and every exit code', async () => {
+    expect(COMMANDS.map((c) => c.name).filter((name) => !BINARY_SAMPLE.some((a) => a[0] === name))).toEqual([]);
+    const statuses = await Promise.all(BINARY_SAMPLE.map(async (a) => (await runMain(a, { cwd: tmp.dir })).status));
+    expect([...new Set(statuses)].sort()).toEqual([0, 1, 2]);
+  });
+
+  test.each(BINARY_SAMPLE.map((a) => [a.join(' ').replaceAll(tmp.dir, '$TMP') || '(no arguments)', a]))('mtls-pki %s', async (_, args) => {
+    const inProcess = await runMain(args as string[], { cwd: tmp.dir });
+    expect(cli(args as string[], { cwd: tmp.dir })).toEqual(inProcess);
+  });
+});
+
 describe('exit 2: usage errors', () => {
-  test.each(USAGE.map((a) => [a.join(' ') || '(no arguments)', a]))('mtls-pki %s', (_, args) => {
-    const r = cli(args as string[], { cwd: tmp.dir });
+  test.each(USAGE.map((a) => [a.join(' ') || '(no arguments)', a]))('mtls-pki %s', async (_, args) => {
+    const r = await runMain(args as string[], { cwd: tmp.dir });
     expect(r.status).toBe(2);
     expect(r.stdout).toBe('');
     if (args.length) expect(r.stderr).toMatch(/^mtls-pki: usage error: .+\nRun `mtls-pki (\S+ )?--help` for the usage\.\n$/);
@@ -97,8 +121,8 @@ describe('exit 2: usage errors', () => {
 });
 
 describe('exit 1: refusals and findings', () => {
-  test.each(REFUSED.map((a) => [a.join(' ').replaceAll(tmp.dir, '$TMP'), a]))('mtls-pki %s', (_, args) => {
-    const r = cli(args as string[], { cwd: tmp.dir });
+  test.each(REFUSED.map((a) => [a.join(' ').replaceAll(tmp.dir, '$TMP'), a]))('mtls-pki %s', async (_, args) => {
+    const r = await runMain(args as string[], { cwd: tmp.dir });
     expect(r.status).toBe(1);
     expect(r.stderr + r.stdout).toMatch(/mtls-pki: error: |MTLS\d{3} error/);
     expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
@@ -106,8 +130,8 @@ describe('exit 1: refusals and findings', () => {
 });
 
 describe('exit 0', () => {
-  test.each(OK.map((a) => [a.join(' ').replaceAll(tmp.dir, '$TMP'), a]))('mtls-pki %s', (_, args) => {
-    const r = cli(args as string[], { cwd: tmp.dir });
+  test.each(OK.map((a) => [a.join(' ').replaceAll(tmp.dir, '$TMP'), a]))('mtls-pki %s', async (_, args) => {
+    const r = await runMain(args as string[], { cwd: tmp.dir });
     expect(r).toMatchObject({ status: 0 });
     expect(r.stderr).not.toMatch(/error/);
   });

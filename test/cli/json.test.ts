@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { buildCrl, createRootCa } from '../../lib/pki';
 import { scratchDir } from '../support/openssl';
 import { cli, requireBuild, ROOT } from './cli';
+import { DAY } from '../fixtures';
 
 // The --json shapes of list, check and crl: exactly the keys docs/CLI.md documents, every key present (null when
 // empty), so that scripts and jq filters written against the documentation keep working.
@@ -69,7 +70,7 @@ test('check --json: format mtls-pki-check v1, for the store, files and manifests
   });
 
   const ca = await createRootCa({ commonName: 'Expiring CA' });
-  const crl = await buildCrl({ issuer: ca, entries: [], crlNumber: 1n, thisUpdate: new Date(Date.now() - 86_400_000), nextUpdate: new Date(Date.now() + 3 * 86_400_000) });
+  const crl = await buildCrl({ issuer: ca, entries: [], crlNumber: 1n, thisUpdate: new Date(Date.now() - DAY), nextUpdate: new Date(Date.now() + 3 * DAY) });
   const files = cli(['check', '--json', '--client-ca', tmp.write('ca.pem', ca.certificatePem), '--crl', tmp.write('ca.crl', crl.pem)]);
   expect(files.status).toBe(1);
   const report = JSON.parse(files.stdout);

@@ -18,7 +18,7 @@ const tmp = scratchDir('mtls-ops-');
 afterAll(() => tmp.cleanup());
 const dir = join(tmp.dir, 'pki');
 const inStore = (...args: string[]) => cli([...args, '--dir', dir]);
-const DAY = 86_400_000;
+import { DAY } from '../fixtures';
 
 /** The arguments of a documented `mtls-pki …` command (in a code block, or inline in backticks), without its comment. */
 function documented(prefix: string): string[] {

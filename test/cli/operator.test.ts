@@ -17,7 +17,7 @@ beforeAll(requireBuild);
 
 const tmp = scratchDir('mtls-operator-');
 afterAll(() => tmp.cleanup());
-const DAY = 86_400_000;
+import { DAY } from '../fixtures';
 
 /** `mtls-pki argv` in this process; stdin is not a terminal unless given. */
 async function run(argv: readonly string[], stdin?: NonNullable<Parameters<typeof main>[1]['stdin']>) {

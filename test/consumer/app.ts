@@ -6,6 +6,8 @@ import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } fr
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join, relative, resolve, sep } from 'node:path';
 
+const { sharedPath } = require('../../scripts/shared-dir') as { sharedPath(...segments: string[]): string };
+
 export const ROOT = resolve(__dirname, '..', '..');
 export const PKG = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string };
 const VERBOSE = !!process.env.MTLS_CONSUMER_VERBOSE;
@@ -90,14 +92,11 @@ export function renderTemplate(target: string): Map<string, string> {
   return new Map(filesUnder(target).map((f) => [f, readFileSync(join(target, f), 'utf8')]));
 }
 
-/** The Kubernetes 1.33 schema scripts/import-k8s.js reads: MTLS_K8S_SCHEMA, else the shared copy beside the checkout. */
+/** The Kubernetes 1.33 schema scripts/import-k8s.js reads: MTLS_K8S_SCHEMA, else the one in shared/ (MTLS_SHARED_DIR or beside the checkout). */
 function k8sSchema(): string {
-  const candidates = [process.env.MTLS_K8S_SCHEMA, join(ROOT, '..', 'shared'), join(ROOT, '..', '..', 'shared')]
-    .filter((p): p is string => !!p)
-    .map((p) => (p.endsWith('.json') ? p : join(p, 'k8s-schema', 'v1.33.0', '_definitions.json')));
-  const found = candidates.find((p) => existsSync(p));
-  if (!found) throw new Error(`the Kubernetes 1.33 _definitions.json is not at ${candidates.join(' or ')}: set MTLS_K8S_SCHEMA to it`);
-  return found;
+  const path = process.env.MTLS_K8S_SCHEMA ?? sharedPath('k8s-schema', 'v1.33.0', '_definitions.json');
+  if (!existsSync(path)) throw new Error(`the Kubernetes 1.33 _definitions.json is not at ${path}: set MTLS_K8S_SCHEMA to it, or MTLS_SHARED_DIR to the shared/ directory`);
+  return path;
 }
 
 /** The template's `npm run import` (cdk8s import) downloads the schema; this generates imports/ offline, as this repo does. */

@@ -2,11 +2,8 @@
 // template's `npm run compile` and run with node: the seed's openssl files beside a cdk8s-plus-33 workload, the
 // findings of the construct and of checkManifests on its output, and, with SERVER_CHAIN / SERVER_KEY pointing at
 // the CA's files, a synth that must fail.
+import { FIXTURE_NOW, SEED_HOST } from '../fixtures';
 import { PKG } from './app';
-
-export const SEED_HOST = 'mtls.dev.ityoudao.cn';
-/** The seed fixtures are valid from 2026-01-05 to 2124/2125; the checks judge them at this time. */
-const FIXTURE_NOW = '2026-06-01T00:00:00Z';
 
 export const CONSUMER_MAIN_TS = `import { App, Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-33';
@@ -24,7 +21,7 @@ function main(): void {
   const props: MtlsIngressProps = {
     host: '${SEED_HOST}',
     backend: { serviceName: service.name, port: 8080 },
-    now: new Date('${FIXTURE_NOW}'),
+    now: new Date('${FIXTURE_NOW.toISOString()}'),
     ...MtlsMaterial.fromFiles({
       serverCertificateChain: process.env.SERVER_CHAIN ?? 'seed/server-cert-chain.pem',
       serverKey: process.env.SERVER_KEY ?? 'seed/server-key.pem',

@@ -15,7 +15,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Yaml } from 'cdk8s';
 import { importK8s, log, ok, PKG, renderTemplate, ROOT, Run, run } from './app';
-import { CONSUMER_MAIN_TS, SEED_HOST } from './consumer-main';
+import { SEED_HOST } from '../fixtures';
+import { CONSUMER_MAIN_TS } from './consumer-main';
 
 const SEED = join(ROOT, 'test', 'fixtures', 'seed');
 const EXAMPLES = join(ROOT, 'examples');

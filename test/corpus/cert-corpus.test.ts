@@ -1,6 +1,6 @@
 import { opensslResult, scratchDir } from '../support/openssl';
 import { CERT_CASES, CertCase, SERVED_HOST } from './cert-cases';
-import { CORPUS_NOW } from './context';
+import { FIXTURE_NOW } from '../fixtures';
 import { clientTrustFindings, errorCodes, serverTlsFindings, summary } from './verdicts';
 
 // Crafted certificate chains, judged by the real `openssl verify` and by our checks. The client-CA side is
@@ -11,7 +11,7 @@ import { clientTrustFindings, errorCodes, serverTlsFindings, summary } from './v
 function opensslVerdict(c: CertCase, m: ReturnType<CertCase['build']>): { accepted: boolean; reason: string } {
   const tmp = scratchDir('mtls-cert-corpus-');
   try {
-    const args = ['verify', '-attime', String(Math.floor(CORPUS_NOW.getTime() / 1000)), '-CAfile', tmp.write('ca.pem', m.caPem)];
+    const args = ['verify', '-attime', String(Math.floor(FIXTURE_NOW.getTime() / 1000)), '-CAfile', tmp.write('ca.pem', m.caPem)];
     if (m.untrustedPem) args.push('-untrusted', tmp.write('untrusted.pem', m.untrustedPem));
     if (c.side === 'served') args.push('-purpose', 'sslserver');
     args.push(tmp.write('leaf.pem', m.leafPem));

@@ -3,6 +3,7 @@ import { cli, requireBuild } from '../cli/cli';
 import { akiExtension, craftCrl, crlNumberExtension, CrlSpec, idpExtension, revokedEntry, Signer, signerOf, time } from '../support/crafted-crl';
 import { der, extension, OIDS } from '../support/der-builder';
 import { opensslResult, scratchDir } from '../support/openssl';
+import { DAY } from '../fixtures';
 
 // The five CRLs of the security review, each signed by the CA's real key, through the compiled `mtls-pki check`
 // as operators run it (against the real clock): each must exit 1 with its finding, where openssl says why
@@ -12,7 +13,6 @@ beforeAll(requireBuild);
 const tmp = scratchDir('mtls-cli-crl-');
 afterAll(() => tmp.cleanup());
 
-const DAY = 86_400_000;
 const at = (days: number) => time(new Date(Date.now() + days * DAY));
 const standard = (s: Signer) => [akiExtension(s.keyId!), crlNumberExtension(1)];
 

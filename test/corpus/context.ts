@@ -1,13 +1,10 @@
 import { CertificateAuthority, createIntermediateCa, createRootCa, IssuedCertificate, issueClientCertificate } from '../../lib/pki';
 import { opensslResult, scratchDir } from '../support/openssl';
 import { signerOf, Signer } from '../support/crafted-crl';
+import { DAY, FIXTURE_NOW } from '../fixtures';
 
-const DAY = 86_400_000;
-
-/** The moment every corpus verdict is taken at: ours through `now`, openssl's through `-attime`. */
-export const CORPUS_NOW = new Date('2026-06-01T00:00:00Z');
 export const VALIDITY = { notBefore: new Date('2026-01-01T00:00:00Z'), notAfter: new Date('2030-01-01T00:00:00Z') };
-export const days = (n: number) => new Date(CORPUS_NOW.getTime() + n * DAY);
+export const days = (n: number) => new Date(FIXTURE_NOW.getTime() + n * DAY);
 
 type Ca = CertificateAuthority & IssuedCertificate & { signer: Signer };
 
@@ -48,14 +45,14 @@ export interface OpensslVerdict {
 
 /**
  * `openssl verify` of one client under `caPem` (every certificate trusted, as nginx's ssl_client_certificate)
- * and `crlPem`, at CORPUS_NOW, with the CRL flags nginx sets (`ssl_crl` turns on CRL_CHECK and CRL_CHECK_ALL).
+ * and `crlPem`, at FIXTURE_NOW, with the CRL flags nginx sets (`ssl_crl` turns on CRL_CHECK and CRL_CHECK_ALL).
  * The CRLs go into the trust store with the CAs (one -CAfile), as nginx's ssl_crl loads them, rather than
  * through -CRLfile: OpenSSL then picks CRLs the way nginx has it pick them, and gives the same reasons.
  */
 export function opensslVerify(caPem: string, crlPem: string | undefined, clientPem: string, flags: string[] = ['-crl_check_all']): OpensslVerdict {
   const tmp = scratchDir('mtls-corpus-');
   try {
-    const args = ['verify', '-attime', String(Math.floor(CORPUS_NOW.getTime() / 1000)), ...(crlPem ? flags : []), '-CAfile', tmp.write('ca.pem', caPem + (crlPem ?? ''))];
+    const args = ['verify', '-attime', String(Math.floor(FIXTURE_NOW.getTime() / 1000)), ...(crlPem ? flags : []), '-CAfile', tmp.write('ca.pem', caPem + (crlPem ?? ''))];
     args.push(tmp.write('client.pem', clientPem));
     const r = opensslResult(args);
     const reason = r.output.split('\n').filter((l) => /^error \d+ at/.test(l)).join('; ') || r.output.trim().split('\n').pop() || '';

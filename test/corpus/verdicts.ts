@@ -1,5 +1,5 @@
 import { CheckCode, checkClientTrust, checkServerTls, Finding, Findings } from '../../lib';
-import { CORPUS_NOW } from './context';
+import { FIXTURE_NOW } from '../fixtures';
 
 /**
  * Our verdict on a client CA bundle and CRLs: the findings of the same checks synth and `mtls-pki check` run.
@@ -8,13 +8,13 @@ import { CORPUS_NOW } from './context';
  */
 export function clientTrustFindings(caPem: string, crlPem?: string): readonly Finding[] {
   const findings = new Findings();
-  checkClientTrust(findings, { clientCaPem: caPem, crlPem }, { now: CORPUS_NOW, crlMinValidityDays: 7, caField: 'ca.crt', crlField: 'ca.crl' });
+  checkClientTrust(findings, { clientCaPem: caPem, crlPem }, { now: FIXTURE_NOW, crlMinValidityDays: 7, caField: 'ca.crt', crlField: 'ca.crl' });
   return crlPem === undefined ? findings.all.filter((f) => f.code !== 'MTLS058') : findings.all;
 }
 
 export function serverTlsFindings(chainPem: string, keyPem: string, host: string): readonly Finding[] {
   const findings = new Findings();
-  checkServerTls(findings, { certificateChainPem: chainPem, privateKeyPem: keyPem }, { hosts: [host], now: CORPUS_NOW, minValidityDays: 30, chainField: 'tls.crt', keyField: 'tls.key' });
+  checkServerTls(findings, { certificateChainPem: chainPem, privateKeyPem: keyPem }, { hosts: [host], now: FIXTURE_NOW, minValidityDays: 30, chainField: 'tls.crt', keyField: 'tls.key' });
   return findings.all;
 }
 

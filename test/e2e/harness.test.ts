@@ -7,6 +7,10 @@ import * as path from 'path';
 import { Yaml } from 'cdk8s';
 import { IngressRejectedError, K8sObject, ServedIngress, curlProbe, loadManifests, probe, serveIngress } from './nginx-harness';
 
+// Every test renders, tests (`nginx -t`) and starts or reloads a real nginx and waits for it to answer: a second
+// on a quiet machine, tens of seconds at load 8 on 2 cores.
+jest.setTimeout(180_000);
+
 const HOST = 'mtls.dev.ityoudao.cn';
 const NS = 'odcp';
 const A = 'nginx.ingress.kubernetes.io/';

@@ -10,6 +10,7 @@ import { seedFixture } from '../fixtures';
 import { seedChart, synthSeedToDisk } from '../support/chart';
 import { probe, ProbeResult, ServedEndpoint } from './process-harness';
 import type { K8sObject } from './render-nginx';
+import { DAY } from '../fixtures';
 
 export const COLUMNS = ['ingress-nginx', 'f5-nginx', 'f5-nginx (VirtualServer)', 'haproxy-ingress'] as const;
 export type Column = typeof COLUMNS[number];
@@ -64,7 +65,6 @@ export interface ServedTarget extends ServedEndpoint {
   stop(): Promise<void>;
 }
 
-const DAY_MS = 86_400_000;
 const SERVER_CA = seedFixture('server-ca-cert.pem');
 const CA_SECRET = 'mtls-client-ca-secret';
 interface Client { certPem: string; keyPem: string }
@@ -72,7 +72,7 @@ const asClient = (c: IssuedCertificate): Client => ({ certPem: c.certificatePem,
 const seedClient = (name: string): Client => ({ certPem: seedFixture(`${name}-cert.pem`), keyPem: seedFixture(`${name}-key.pem`) });
 
 /** A CRL valid by the real clock (the data planes judge CRLs against it). */
-async function crlFor(issuer: CertificateAuthority, revoked: string[], validity = { from: -5 * 60_000, to: 30 * DAY_MS }, base?: { readonly entries: readonly RevokedEntry[]; readonly crlNumber?: bigint }) {
+async function crlFor(issuer: CertificateAuthority, revoked: string[], validity = { from: -5 * 60_000, to: 30 * DAY }, base?: { readonly entries: readonly RevokedEntry[]; readonly crlNumber?: bigint }) {
   const now = Date.now();
   return (await buildCrl({
     issuer, crlNumber: (base?.crlNumber ?? 0n) + 1n, thisUpdate: new Date(now + validity.from), nextUpdate: new Date(now + validity.to),
@@ -127,7 +127,7 @@ export function defineMatrix(column: Column, controller: () => ControllerTarget,
       },
       'expired-client': async () => {
         await s.reload(synth().objects);
-        const expired = await issueClientCertificate(seedCa, { commonName: 'Client004', notBefore: new Date(Date.now() - 3 * DAY_MS), validityDays: 1 });
+        const expired = await issueClientCertificate(seedCa, { commonName: 'Client004', notBefore: new Date(Date.now() - 3 * DAY), validityDays: 1 });
         return status(asClient(expired));
       },
       intermediate: async () => {
@@ -158,7 +158,7 @@ export function defineMatrix(column: Column, controller: () => ControllerTarget,
         return refused.length ? `${got} (no depth setting; synth refuses: ${refused.map((c) => `\`${c}\``).join(', ')})` : got;
       },
       'expired-crl': async () => {
-        const expired = await crlFor(seedCa, [], { from: -10 * DAY_MS, to: -DAY_MS });
+        const expired = await crlFor(seedCa, [], { from: -10 * DAY, to: -DAY });
         expect(refusals({ crlPem: expired, now: new Date() })).toEqual(['MTLS034']);
         await s.reload(withCrl(synth().objects, expired));
         return status(seedClient('client002'));

@@ -8,11 +8,14 @@ import * as path from 'path';
 import {
   buildCrl, CertificateAuthority, createIntermediateCa, createRootCa, IssuedCertificate, issueClientCertificate, MtlsIngress, MtlsIngressProps,
 } from '../../lib';
-import { seedFixture } from '../fixtures';
+import { DAY, seedFixture } from '../fixtures';
 import { seedChart } from '../support/chart';
 import { K8sObject, loadManifests, probe, ServedIngress, serveIngress } from './nginx-harness';
 
-const DAY_MS = 86_400_000;
+// Every test renders, tests (`nginx -t`) and starts or reloads a real nginx and waits for it to answer: a second
+// on a quiet machine, tens of seconds at load 8 on 2 cores.
+jest.setTimeout(180_000);
+
 const SERVER_CA = seedFixture('server-ca-cert.pem');
 const CA_SECRET = 'mtls-client-ca-secret';
 
@@ -44,7 +47,7 @@ async function crlFor(issuer: CertificateAuthority, revoked: IssuedCertificate[]
     entries: revoked.map((c) => ({ serialHex: c.facts.serialHex, revokedAt: new Date(now - 60_000), reason: 'keyCompromise' as const })),
     crlNumber: 1n,
     thisUpdate: new Date(now - 5 * 60_000),
-    nextUpdate: new Date(now + 30 * DAY_MS),
+    nextUpdate: new Date(now + 30 * DAY),
   });
   return crl.pem;
 }

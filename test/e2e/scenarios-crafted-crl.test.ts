@@ -6,16 +6,19 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { CertificateAuthority, loadCertificateAuthority } from '../../lib';
-import { seedFixture } from '../fixtures';
+import { DAY, seedFixture } from '../fixtures';
 import { seedChart } from '../support/chart';
 import { akiExtension, craftCrl, crlNumberExtension, CrlSpec, idpExtension, Signer, signerOf, time } from '../support/crafted-crl';
 import { der, extension, name, OIDS } from '../support/der-builder';
 import { K8sObject, loadManifests, probe, ServedIngress, serveIngress } from './nginx-harness';
 
-const DAY_MS = 86_400_000;
+// Every test renders, tests (`nginx -t`) and starts or reloads a real nginx and waits for it to answer: a second
+// on a quiet machine, tens of seconds at load 8 on 2 cores.
+jest.setTimeout(180_000);
+
 const CA_SECRET = 'mtls-client-ca-secret';
 const client002 = { certPem: seedFixture('client002-cert.pem'), keyPem: seedFixture('client002-key.pem') };
-const at = (days: number) => time(new Date(Date.now() + days * DAY_MS));
+const at = (days: number) => time(new Date(Date.now() + days * DAY));
 const standard = (s: Signer) => [akiExtension(s.keyId!), crlNumberExtension(1)];
 
 /** Synth with `crlPem`: the findings, and the objects when synth succeeded. */

@@ -10,6 +10,7 @@ import { ServedF5, serveF5 } from './f5-harness';
 import { ServedHaproxy, serveHaproxy } from './haproxy-harness';
 import { curlProbe, probe } from './process-harness';
 import type { K8sObject } from './render-nginx';
+import { DAY } from '../fixtures';
 
 const SERVER_CA = seedFixture('server-ca-cert.pem');
 const CA_SECRET = 'mtls-client-ca-secret';
@@ -104,7 +105,7 @@ describe('HAProxy Ingress on haproxy', () => {
       const revokedCert = await issueClientCertificate(ca, { commonName: 'Revoked' });
       const now = Date.now();
       const crlPem = (await buildCrl({
-        issuer: ca, crlNumber: 1n, thisUpdate: new Date(now - 60_000), nextUpdate: new Date(now + 30 * 86_400_000),
+        issuer: ca, crlNumber: 1n, thisUpdate: new Date(now - 60_000), nextUpdate: new Date(now + 30 * DAY),
         entries: [{ serialHex: revokedCert.facts.serialHex, revokedAt: new Date(now - 60_000), reason: 'keyCompromise' }],
       })).pem;
       const valid = synth({ serverTls: { certificateChainPem: server.certificatePem + ca.certificatePem, privateKeyPem: server.privateKeyPem }, clientCaPem: ca.certificatePem, crlPem, now: new Date() });

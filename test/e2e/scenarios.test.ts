@@ -10,11 +10,14 @@ import * as path from 'path';
 import {
   buildCrl, CertificateAuthority, createRootCa, IssuedCertificate, issueClientCertificate, loadCertificateAuthority, MtlsIngress, MtlsIngressProps, readCertificates, readCrls,
 } from '../../lib';
-import { seedFixture } from '../fixtures';
+import { DAY, seedFixture } from '../fixtures';
 import { seedChart } from '../support/chart';
 import { curlProbe, K8sObject, loadManifests, parseAuthTls, probe, ServedIngress, serveIngress } from './nginx-harness';
 
-const DAY_MS = 86_400_000;
+// Every test renders, tests (`nginx -t`) and starts or reloads a real nginx and waits for it to answer: a second
+// on a quiet machine, tens of seconds at load 8 on 2 cores.
+jest.setTimeout(180_000);
+
 const SERVER_CA = seedFixture('server-ca-cert.pem');
 const CLIENT_CA_DN = 'CN=Aispeech Client Cert Authority';
 const CA_SECRET = 'mtls-client-ca-secret';
@@ -139,7 +142,7 @@ describe('the seed, synthesized to YAML on disk and served', () => {
   });
 
   test('expired client certificate (notBefore 3 days ago, 1 day of validity) → 400', async () => {
-    const expired = await issueClientCertificate(seedCa, { commonName: 'Client004', notBefore: new Date(Date.now() - 3 * DAY_MS), validityDays: 1 });
+    const expired = await issueClientCertificate(seedCa, { commonName: 'Client004', notBefore: new Date(Date.now() - 3 * DAY), validityDays: 1 });
     expect(expired.facts.notAfter.getTime()).toBeLessThan(Date.now());
     const r = await getWithLog(s, asClient(expired));
     expect(r.status).toBe(400);
@@ -176,7 +179,7 @@ describe('the seed, synthesized to YAML on disk and served', () => {
 
   test('CRL update: revoke Client002 (CRL number 2), re-synth, reload → Client002 400, a new Client003 200', async () => {
     const client003 = await issueClientCertificate(seedCa, { commonName: 'Client003' });
-    const crl = await seedCaCrl(seedCa, [seedClientSerial('client002')], { from: -5 * 60_000, to: 30 * DAY_MS });
+    const crl = await seedCaCrl(seedCa, [seedClientSerial('client002')], { from: -5 * 60_000, to: 30 * DAY });
     const facts = readCrls(crl.pem)[0];
     expect(facts.crlNumber).toBe(2n);
     expect(facts.entries.map((e) => e.serialHex).sort()).toEqual([seedClientSerial('client001'), seedClientSerial('client002')].sort());
@@ -197,7 +200,7 @@ describe('the seed, synthesized to YAML on disk and served', () => {
   });
 
   test('expired CRL: the construct refuses it (MTLS034); served anyway, nginx refuses even Client002 (400)', async () => {
-    const expired = await seedCaCrl(seedCa, [], { from: -10 * DAY_MS, to: -DAY_MS });
+    const expired = await seedCaCrl(seedCa, [], { from: -10 * DAY, to: -DAY });
     const { app, mtls } = seedChart({ crlPem: expired.pem, now: new Date() }, fs.mkdtempSync(path.join(os.tmpdir(), 'scenario-synth-')));
     try {
       expect(mtls.findings.filter((f) => f.severity === 'error').map((f) => f.code)).toEqual(['MTLS034']);

@@ -11,6 +11,7 @@ import { loadManifests } from '../e2e/nginx-harness';
 import { probe, ServedEndpoint } from '../e2e/process-harness';
 import { scratchDir } from '../support/openssl';
 import { KubernetesSchemas } from '../support/schema';
+import { DAY } from '../fixtures';
 
 const root = join(__dirname, '..', '..');
 const tsx = join(root, 'node_modules', '.bin', 'tsx');
@@ -85,7 +86,7 @@ describe('`npm run synth -- --controller <name>` from one PKI store', () => {
       requireBuild();
       const r = cli(['check', '--manifests', dist, '--dir', join(tmp.dir, 'pki')]);
       expect([r.status, r.stdout]).toEqual([0, 'ok: no findings\n']);
-      const late = checkManifests(dist, { now: new Date(Date.now() + 365 * 86_400_000) }).map((f) => f.code);
+      const late = checkManifests(dist, { now: new Date(Date.now() + 365 * DAY) }).map((f) => f.code);
       expect(late).toContain('MTLS034');
     });
 

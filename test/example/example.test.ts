@@ -6,6 +6,10 @@ import { loadManifests, probe, serveIngress, ServedIngress } from '../e2e/nginx-
 import { scratchDir } from '../support/openssl';
 import { KubernetesSchemas } from '../support/schema';
 
+// Each synth here is a whole tsx (or cdk8s-cli) process that compiles main.ts, and one test serves the output with
+// nginx: seconds on a quiet machine, up to a minute or more at load 8 on 2 cores.
+jest.setTimeout(180_000);
+
 const root = join(__dirname, '..', '..');
 
 /** Runs the example exactly as `npm run synth` does, in `cwd` (so pki/ and dist/ land there); returns its stderr. */

@@ -6,7 +6,10 @@ import { deepNesting, Mutator, toPem } from './mutator';
 // CI runs a seeded subset; `npm run fuzz` sets MTLS_FUZZ_COUNT=10000 for the full run.
 const COUNT = Number(process.env.MTLS_FUZZ_COUNT ?? 1500);
 const SEED = Number(process.env.MTLS_FUZZ_SEED ?? 20261129);
-const PER_INPUT_LIMIT_MS = 2000;
+// A hang detector, not a speed test: an input takes about a millisecond, and the slowest of 1,500 was 0.5 s at load
+// 10 on 2 cores (a GC pause or the process waiting for a CPU), so only a loop that does not end or work that
+// explodes with the input reaches 20 s.
+const HANG_MS = 20_000;
 
 const der = (pem: string) => Buffer.from(pem.replace(/-----[^-]+-----|\s/g, ''), 'base64');
 const targets = [
@@ -55,7 +58,7 @@ describe(`fuzzing the parsers with ${COUNT} mutated inputs each (seed ${SEED})`,
     const rssGrowthMiB = (process.memoryUsage().rss - rssBefore) / 1048576;
 
     expect(outcome.crashes).toEqual([]);
-    expect(outcome.slowest).toBeLessThan(PER_INPUT_LIMIT_MS);
+    expect(outcome.slowest).toBeLessThan(HANG_MS);
     expect(rssGrowthMiB).toBeLessThan(256);
     expect(outcome.refused).toBeGreaterThan(COUNT / 4); // the mutator really produces bad input
     process.stdout.write(`fuzz ${name}: ${COUNT + 2} inputs, ${outcome.accepted} accepted, ${outcome.refused} refused with a user error, 0 crashes, slowest ${outcome.slowest.toFixed(1)} ms, RSS +${rssGrowthMiB.toFixed(0)} MiB\n`);

@@ -4,8 +4,7 @@ import { join } from 'node:path';
 import { App, Chart } from 'cdk8s';
 import { MtlsIngress, MtlsIngressProps, MtlsMaterial } from '../../lib';
 import { PkiStore } from '../../lib/store';
-import { main } from '../../lib/cli/main';
-import { cli, CliResult, requireBuild } from '../cli/cli';
+import { cli, CliResult, requireBuild, runMain } from '../cli/cli';
 import { scratchDir } from '../support/openssl';
 import { snapshot } from '../store/helpers';
 import { HOST, Inputs, makeInputs } from './inputs';
@@ -44,18 +43,7 @@ const gencrl = (...args: string[]) => ['gencrl', '--out', '../out/new.crl', ...a
 const nobody = 65534;
 
 /** The CLI's main() in this process, in the inputs directory (so findings name the files as the user typed them). */
-async function runInProcess(args: readonly string[]): Promise<CliResult> {
-  let stdout = '';
-  let stderr = '';
-  const io = { stdout: { write: (s: string) => (stdout += s) }, stderr: { write: (s: string) => (stderr += s) }, env: { NO_COLOR: '1' } };
-  const cwd = process.cwd();
-  process.chdir(inputs);
-  try {
-    return { status: await main(args, io), stdout, stderr };
-  } finally {
-    process.chdir(cwd);
-  }
-}
+const runInProcess = (args: readonly string[]): Promise<CliResult> => runMain(args, { cwd: inputs, env: { NO_COLOR: '1' } });
 
 /** The built binary in a process of its own, in the inputs directory. */
 const runBinary = (args: readonly string[], options: { uid?: number; gid?: number } = {}): CliResult => cli(args, { cwd: inputs, ...options });

@@ -9,6 +9,7 @@ import { CLI, requireBuild } from '../cli/cli';
 import { scratchDir } from '../support/openssl';
 import { snapshot } from '../store/helpers';
 import { writeFakeClock } from './support';
+import { DAY } from '../fixtures';
 
 // The operational guards at their boundaries, through the two paths operators use: `mtls-pki check` (the CLI
 // reads the clock, so it runs under a preload that pins Date to the second) and synth (the construct's `now`).
@@ -18,7 +19,6 @@ import { writeFakeClock } from './support';
 beforeAll(requireBuild);
 
 const SECOND = 1000;
-const DAY = 86_400_000;
 const NEXT_UPDATE = Date.parse('2027-03-01T00:00:00Z');
 const THRESHOLD = NEXT_UPDATE - 7 * DAY;
 const HOST = 'app.example.com';

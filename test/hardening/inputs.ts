@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { buildCrl, issueServerCertificate, loadCertificateAuthority } from '../../lib/pki';
 import { openssl } from '../support/openssl';
 import { rng } from './support';
+import { DAY } from '../fixtures';
 
 // The bad-input corpus's files, made the way operators make them: with the openssl CLI (CAs, leaves, CSRs,
 // encrypted keys, a CA without keyCertSign, CRLs from `openssl ca -gencrl`, DER conversions), plus a few that
@@ -10,7 +11,6 @@ import { rng } from './support';
 // the future), made with this library and signed by the same openssl-made CAs.
 
 export const HOST = 'app.example.com';
-const DAY = 86_400_000;
 
 export interface Inputs {
   readonly dir: string;

@@ -15,6 +15,10 @@ import { scratchDir } from '../support/openssl';
 import { referenceExamples } from '../support/reference-examples';
 import { KubernetesSchemas } from '../support/schema';
 
+// The generator (over 2 MB of TypeScript written from the CRDs) and the synths run as whole processes: seconds
+// on a quiet machine, up to a minute or more at load 8 on 2 cores.
+jest.setTimeout(180_000);
+
 const CRD_MODULES = ['gateway.envoyproxy.io.ts', 'gateway.networking.k8s.io.ts', 'k8s.nginx.org.ts', 'networking.istio.io.ts', 'projectcontour.io.ts'];
 
 test('imports/ holds exactly what `npm run import:crds` generates from shared/crds, byte for byte', () => {

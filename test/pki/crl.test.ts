@@ -1,7 +1,6 @@
 import { buildCrl, createRootCa, createIntermediateCa, issueClientCertificate, readCrls, isCrlSignedBy, parseCrlDer, UserInputError } from '../../lib/pki';
 import { openssl, opensslResult, scratchDir } from '../support/openssl';
-
-const DAY = 86_400_000;
+import { DAY } from '../fixtures';
 
 describe('CRLs we build, checked by openssl', () => {
   const tmp = scratchDir();
@@ -105,8 +104,9 @@ describe('bounded CRL parsing: hostile input fails fast with a UserInputError', 
     return Buffer.concat([Buffer.from(header(tag, content.length)), content]);
   };
   const algorithm = cat(0x30, Buffer.from([0x06, 0x03, 0x2a, 0x03, 0x04]));
+  // What bounds the work on hostile input is asserted through the messages (the entry or depth at which parsing
+  // stopped, the length refused before any allocation), not through the time it took.
   const refuse = (der: Uint8Array, message?: RegExp) => {
-    const t = performance.now();
     let error: unknown;
     try {
       parseCrlDer(der, 'hostile.crl');
@@ -116,7 +116,6 @@ describe('bounded CRL parsing: hostile input fails fast with a UserInputError', 
     expect(error).toBeInstanceOf(UserInputError);
     expect((error as Error).message).toMatch(/^hostile\.crl: is not a valid X\.509 CRL/);
     if (message) expect((error as Error).message).toMatch(message);
-    expect(performance.now() - t).toBeLessThan(500);
   };
 
   test('the valid CRL parses', () => {
@@ -160,7 +159,7 @@ describe('bounded CRL parsing: hostile input fails fast with a UserInputError', 
     }
   });
 
-  test('a 4 MiB revoked list of empty entries is refused at the first one, quickly', () => {
+  test('a 4 MiB revoked list of empty entries is refused at the first one', () => {
     const list = Buffer.alloc(4 << 20);
     for (let i = 0; i < list.length; i += 2) list[i] = 0x30;
     const tbs = cat(0x30, algorithm, cat(0x30), cat(0x17, Buffer.from('260101000000Z')), cat(0x30, list));

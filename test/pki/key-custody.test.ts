@@ -3,6 +3,7 @@ import { decryptPrivateKeyPem, encryptPrivateKeyPem, PBKDF2_ITERATIONS } from '.
 import { closePkcs11Tokens, openPkcs11Token, parsePkcs11Uri, Pkcs11Unavailable } from '../../lib/pki/pkcs11';
 import { openssl, opensslResult, scratchDir } from '../support/openssl';
 import { SoftHsm, softHsm } from '../support/softhsm';
+import { DAY } from '../fixtures';
 
 // CA keys at rest, judged by OpenSSL (which must read what we encrypt, and we what it encrypts) and by
 // OpenSC's pkcs11-tool (which must see keys that never leave the token).
@@ -87,7 +88,7 @@ describe('pkcs11: a CA whose key lives in SoftHSM2', () => {
     const good = await issueClientCertificate(ca, { commonName: 'good' });
     const bad = await issueClientCertificate(ca, { commonName: 'bad' });
     const now = new Date();
-    const crl = await buildCrl({ issuer: ca, entries: [{ serialHex: bad.facts.serialHex, revokedAt: now, reason: 'keyCompromise' }], crlNumber: 1n, thisUpdate: now, nextUpdate: new Date(now.getTime() + 86_400_000) });
+    const crl = await buildCrl({ issuer: ca, entries: [{ serialHex: bad.facts.serialHex, revokedAt: now, reason: 'keyCompromise' }], crlNumber: 1n, thisUpdate: now, nextUpdate: new Date(now.getTime() + DAY) });
 
     const tmp = scratchDir();
     try {

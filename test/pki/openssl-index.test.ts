@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { isCrlSignedBy, loadCertificateAuthority, readCrls, UserInputError } from '../../lib/pki';
 import { formatCrlNumber, generateCrlFromIndex, OpensslIndexParser, parseCrlNumber, parseOpensslIndex } from '../../lib/pki/openssl-index';
 import { openssl, scratchDir } from '../support/openssl';
+import { DAY } from '../fixtures';
 
 const tab = (...fields: string[]) => fields.join('\t');
 
@@ -109,7 +110,7 @@ describe('generateCrlFromIndex against openssl ca -gencrl', () => {
 
     const ca = await loadCertificateAuthority(readFileSync(join(dir, 'ca.pem'), 'utf8'), readFileSync(join(dir, 'ca.key'), 'utf8'));
     const now = new Date();
-    const ours = await generateCrlFromIndex({ indexText, ca, crlNumber: 0xfffn, thisUpdate: now, nextUpdate: new Date(now.getTime() + 86_400_000) });
+    const ours = await generateCrlFromIndex({ indexText, ca, crlNumber: 0xfffn, thisUpdate: now, nextUpdate: new Date(now.getTime() + DAY) });
     tmp.write('ours.crl', ours.pem);
     expect(openssl(['crl', '-in', 'ours.crl', '-noout', '-verify', '-CAfile', 'ca.pem'], { cwd: dir })).toBe('');
 
@@ -147,7 +148,7 @@ describe('generateCrlFromIndex against openssl ca -gencrl', () => {
     const shuffled = [...serials].map((s) => [rand(), s] as const).sort((a, b) => a[0] - b[0]).map(([, s]) => s);
     const indexText = shuffled.map((serial, i) => tab('R', '301231235959Z', '240105091344Z', serial.length % 2 ? `0${serial}` : serial, 'unknown', `/CN=s${i}`)).join('\n');
     const now = new Date();
-    const crl = await generateCrlFromIndex({ indexText, ca, crlNumber: 2n, thisUpdate: now, nextUpdate: new Date(now.getTime() + 86_400_000) });
+    const crl = await generateCrlFromIndex({ indexText, ca, crlNumber: 2n, thisUpdate: now, nextUpdate: new Date(now.getTime() + DAY) });
     const listed = readCrls(crl.pem)[0].entries.map((e) => e.serialHex);
     const normalize = (hex: string) => BigInt(`0x${hex}`).toString(16).toUpperCase().replace(/^(.(..)*)$/, (m) => (m.length % 2 ? `0${m}` : m));
     const expected = shuffled.map((s) => BigInt(`0x${s}`)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).map((v) => normalize(v.toString(16)));
@@ -157,7 +158,7 @@ describe('generateCrlFromIndex against openssl ca -gencrl', () => {
   test('an index with no revoked line gives a CRL without a revoked list; duplicate revoked serials are refused', async () => {
     const ca = await loadCertificateAuthority(readFileSync(join(tmp.dir, 'ca.pem'), 'utf8'), readFileSync(join(tmp.dir, 'ca.key'), 'utf8'));
     const now = new Date();
-    const base = { ca, crlNumber: 1n, thisUpdate: now, nextUpdate: new Date(now.getTime() + 86_400_000) };
+    const base = { ca, crlNumber: 1n, thisUpdate: now, nextUpdate: new Date(now.getTime() + DAY) };
     const empty = await generateCrlFromIndex({ ...base, indexText: `${tab('V', '301231235959Z', '', '01', 'unknown', '/CN=a')}\n` });
     expect(empty.entryCount).toBe(0);
     tmp.write('empty.crl', empty.pem);

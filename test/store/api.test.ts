@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { PkiStore } from '../../lib/store';
 import { openssl } from '../support/openssl';
-import { DAY, scratchStore } from './helpers';
+import { DAY } from '../fixtures';
+import { scratchStore } from './helpers';
 
 // What the CLI asks of the store instead of reading its files: where things are, the certificate with its key
 // and CA chain, a PKCS#12 bundle, and the one reuse decision; and the one CRL refresh decision that `list` and

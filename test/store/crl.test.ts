@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { readCrls } from '../../lib/pki';
 import { PkiStore } from '../../lib/store';
 import { openssl, opensslResult } from '../support/openssl';
-import { DAY, scratchStore, snapshot } from './helpers';
+import { DAY } from '../fixtures';
+import { scratchStore, snapshot } from './helpers';
 
 const T0 = new Date('2030-01-01T00:00:00Z');
 const at = (days: number) => new Date(T0.getTime() + days * DAY);

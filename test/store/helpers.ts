@@ -4,8 +4,6 @@ import { join } from 'node:path';
 import { PkiSpec, PkiStore } from '../../lib/store';
 import { scratchDir } from '../support/openssl';
 
-export const DAY = 86_400_000;
-
 /** Every file and directory under `dir` with its mode and content hash: equal snapshots mean equal bytes. */
 export function snapshot(dir: string): Record<string, string> {
   const out: Record<string, string> = {};

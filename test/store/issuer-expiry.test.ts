@@ -2,7 +2,8 @@ import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { createRootCa, inspectCertificate, issueClientCertificate } from '../../lib/pki';
 import { opensslResult } from '../support/openssl';
-import { DAY, scratchStore, snapshot } from './helpers';
+import { DAY } from '../fixtures';
+import { scratchStore, snapshot } from './helpers';
 
 // A certificate cannot outlive the CA that signed it: a chain is rejected once any certificate in it has expired.
 // The store clamps a new certificate's notAfter to its issuer's (with a warning), refuses to issue under an expired

@@ -6,6 +6,7 @@ import { certificateSpkiHex, findPrivateKeys } from '../support/key-scan';
 import { openssl, opensslResult } from '../support/openssl';
 import { softHsm } from '../support/softhsm';
 import { scratchStore, SEED_SPEC, snapshot } from './helpers';
+import { DAY } from '../fixtures';
 
 // The three postures of the CA keys (plain files, encrypted files, a PKCS#11 token), and the store without
 // its CA keys at all: synth works from what was published, and anything that must sign refuses, writing nothing.
@@ -86,7 +87,7 @@ describe('a store without its CA keys (keyless synth)', () => {
       await expect((await s.open()).issueClient('Client003')).rejects.toThrow(/client-ca: .*key\.pem is not on this machine, so client-ca cannot sign here\. The store works without its CA keys/);
       expect(snapshot(s.dir)).toEqual(before);
       // A CRL that is due needs the key too.
-      await expect((await s.open()).ensure({ ...SEED_SPEC, now: new Date(Date.now() + 70 * 86_400_000) })).rejects.toThrow(/must be signed anew \(due for refresh\)/);
+      await expect((await s.open()).ensure({ ...SEED_SPEC, now: new Date(Date.now() + 70 * DAY) })).rejects.toThrow(/must be signed anew \(due for refresh\)/);
       expect(snapshot(s.dir)).toEqual(before);
     } finally {
       s.cleanup();

@@ -5,7 +5,8 @@ import { PkiStore } from '../../lib/store';
 import { listingOf } from '../../lib/store/listing';
 import { readState } from '../../lib/store/state';
 import { openssl } from '../support/openssl';
-import { DAY, scratchStore, snapshot } from './helpers';
+import { DAY } from '../fixtures';
+import { scratchStore, snapshot } from './helpers';
 
 // Revocation is monotonic: a CRL the store publishes never lacks a revocation that the CA's published CRL lists,
 // unless store.json's audit says it was pruned (RFC 5280 §3.3) or forgotten on purpose. A store.json restored from
