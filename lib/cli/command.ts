@@ -34,8 +34,6 @@ export interface CommandContext {
 export interface Command {
   readonly name: string;
   readonly summary: string;
-  /** The line in `mtls-pki --help`; default: the summary up to its first period, colon or parenthesis. */
-  readonly brief?: string;
   /** The part after `mtls-pki `, e.g. `revoke <CN> [--reason R]`. */
   readonly usage: string;
   readonly details?: string;

@@ -88,7 +88,7 @@ const OK: readonly (readonly string[])[] = [
 const BINARY_SAMPLE: readonly (readonly string[])[] = [
   [], ['--version'], ['help', 'client'], ['list', '--jsn'],
   ['init', '--dir', dir], ['server', 'app.example.com', '--dir', dir], ['client', 'Client001', '--dir', dir],
-  ['revoke', 'Nobody', '--dir', dir], ['crl', '--dir', dir], ['list', '--dir', dir], ['check', '--dir', dir],
+  ['revoke', 'Nobody', '--dir', dir], ['keys', 'shred', '--dir', dir], ['crl', '--dir', dir], ['list', '--dir', dir], ['check', '--dir', dir],
   ['gencrl', '--index', join(tmp.dir, 'nope'), '--ca-cert', 'c', '--ca-key', 'k', '--out', join(tmp.dir, 'o.crl')],
   ['import-openssl', '--index', join(tmp.dir, 'nope'), '--ca-cert', 'c', '--ca-key', 'k', '--dir', dir],
 ];

@@ -88,7 +88,6 @@ function describeChecked(target: string, c: Checked, dir: string): string {
 export const check: Command = {
   name: 'check',
   summary: 'Check PEM files, synthesized manifests, or the PKI store with the checks the construct runs at synth time.',
-  brief: 'Run the synth-time checks on PEM files, synthesized manifests, or the PKI store',
   usage: 'check [--server-chain F --server-key F --host H] [--client-ca F [--crl F]] | --manifests DIR | (the store in --dir)',
   details: `With no file options, checks the store: each current server certificate against its names (a revoked one
 is an error, MTLS090), the client trust bundle (ca.crt + ca.crl), and each client's current certificate (expiring

@@ -9,7 +9,6 @@ import { OPENSSL_CA_FILE_OPTIONS } from './gencrl';
 export const importOpenssl: Command = {
   name: 'import-openssl',
   summary: 'Adopt an openssl CA (certificate, key, index.txt, crlnumber) into the PKI store, with its revocations.',
-  brief: 'Adopt an openssl CA and its index.txt revocations into the PKI store',
   usage: 'import-openssl --index index.txt --ca-cert C --ca-key K [--crlnumber FILE] [--as client|server] [--json]',
   details: `The CA certificate and key are copied into the store (key 0600). Every index.txt line becomes a
 certificate record (openssl keeps no keys, so there are no key files), R lines become permanent revocations
