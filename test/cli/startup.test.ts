@@ -49,3 +49,16 @@ test('only the commands that run are loaded; reading the store\'s certificates a
   expect(loaded.filter((p) => p.startsWith('build/lib/cli/commands/'))).toEqual(['build/lib/cli/commands/list.js']);
   expect(loaded).toContain(BUNDLE);
 });
+
+test('gencrl loads no store module but its crlnumber file, and check on files loads neither the store nor cdk8s', () => {
+  const index = join(tmp.dir, 'index.txt');
+  fs.writeFileSync(index, 'R\t301231235959Z\t250101000000Z,keyCompromise\t0A1B\tunknown\t/CN=Client009\n');
+  fs.writeFileSync(join(tmp.dir, 'crlnumber'), '01\n');
+  const ca = (file: string) => join(store, 'client-ca', file);
+  const gencrl = loadedBy(['gencrl', '--index', index, '--ca-cert', ca('cert.pem'), '--ca-key', ca('key.pem'), '--out', join(tmp.dir, 'new.crl')]);
+  expect(gencrl.filter((p) => p.startsWith('build/lib/store/'))).toEqual(['build/lib/store/crl-number.js']);
+  expect(gencrl).toContain(BUNDLE);
+  const check = loadedBy(['check', '--client-ca', join(store, 'client-trust', 'ca.crt'), '--crl', join(store, 'client-trust', 'ca.crl')]);
+  expect(check.filter((p) => /^build\/(lib\/store|lib\/controllers|imports)\//.test(p))).toEqual([]);
+  expect(check).toContain('build/lib/checks/check-files.js');
+});

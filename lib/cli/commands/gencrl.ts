@@ -1,6 +1,6 @@
 import { PUBLIC_FILE_MODE, writeFileAtomic } from '../../files/atomic-write';
 import { checkOutputFile, readInputText } from '../../files/input';
-import { loadCertificateAuthority } from '../../pki';
+import { loadCertificateAuthority } from '../../pki/certificate';
 import { generateCrlFromIndex } from '../../pki/openssl-index';
 import { DAY_MS, wholeSeconds } from '../../pki/time';
 import { consumeCrlNumber, crlNumberFileFor, readCrlNumberFile } from '../../store/crl-number';
