@@ -11,7 +11,7 @@ import type {
   ControllerTarget, DeployedMtls, EmittedObjects, ManifestObject, MtlsIntent, MtlsSettings, ReadContext, SecretShapes, TargetCheckInput,
 } from './controller';
 import { emitIngress, emitSecrets, objectMeta } from './emit';
-import { FieldTable } from './field-table';
+import { FieldTable, same } from './field-table';
 import { firstBackend, ingressHosts, serverTlsOfIngress } from './read';
 import { checkSecretShape } from './secret-shape';
 
@@ -28,8 +28,6 @@ export interface F5NginxOptions {
 }
 
 const POLICY_API_VERSION = 'k8s.nginx.org/v1';
-const same = <T>(v: T): T => v;
-
 interface IngressMtls {
   readonly clientCertSecret: string;
   readonly verifyClient: string;

@@ -7,7 +7,7 @@ import type {
   ControllerTarget, DeployedMtls, EmittedObjects, ManifestObject, MtlsIntent, MtlsSettings, ReadContext, SecretShapes, TargetCheckInput,
 } from './controller';
 import { emitIngress, emitSecrets } from './emit';
-import { FieldTable, parseGoBool, splitSecretRef } from './field-table';
+import { FieldTable, parseGoBool, same, splitSecretRef } from './field-table';
 import { firstBackend, ingressHosts, serverTlsOfIngress } from './read';
 import { checkSecretShape } from './secret-shape';
 
@@ -31,8 +31,6 @@ interface AuthTls {
   readonly errorPage: string | undefined;
   readonly certHeader: boolean | undefined;
 }
-
-const same = <T>(v: T): T => v;
 
 /** The auth-tls annotations: written by the construct, read back by `check --manifests`. */
 const AUTH_TLS = new FieldTable<AuthTls>(HAPROXY_INGRESS_ANNOTATION_PREFIX, {

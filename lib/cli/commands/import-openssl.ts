@@ -4,7 +4,7 @@ import { UsageError } from '../args';
 import { Command, JSON_OPTION, minute } from '../command';
 import { importJson } from '../json';
 import { EXIT, json, printable } from '../output';
-import { OPENSSL_CA_FILE_OPTIONS } from './gencrl';
+import { OPENSSL_CA_FILE_OPTIONS, opensslCaFiles } from './gencrl';
 
 export const importOpenssl: Command = {
   name: 'import-openssl',
@@ -23,9 +23,7 @@ same CA again adds only what is new. The openssl files are not changed.`,
   },
   positionals: { min: 0, max: 0 },
   async run(args, ctx) {
-    const indexPath = args.required('index', 'give openssl\'s CA database, e.g. --index /etc/pki/CA/index.txt');
-    const certPath = args.required('ca-cert', 'give the CA certificate, e.g. --ca-cert client-ca-cert.pem');
-    const keyPath = args.required('ca-key', 'give the CA private key, e.g. --ca-key client-ca-key.pem');
+    const { indexPath, certPath, keyPath } = opensslCaFiles(args);
     const as = args.string('as') ?? 'client';
     if (as !== 'client' && as !== 'server') throw new UsageError(`--as must be client or server, not "${as}".`, 'import-openssl');
     const numberFile = crlNumberFileFor(args.string('crlnumber'), indexPath);
