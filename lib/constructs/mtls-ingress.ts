@@ -87,6 +87,12 @@ export interface MtlsIngressProps {
   readonly labels?: Readonly<Record<string, string>>;
   /** The time the checks judge validity against. @default - the time of synth */
   readonly now?: Date;
+  /**
+   * Receives each warning finding once, at synth (error findings fail synth instead). A snapshot test that
+   * expects a warning can collect it here, or read `findings`, and keep its output clean.
+   * @default one line on stderr per warning: `warning: [<construct path>] MTLSnnn warning …`
+   */
+  readonly onWarning?: (line: string) => void;
 }
 
 /**
@@ -167,7 +173,8 @@ export class MtlsIngress extends Construct {
       validate: () => {
         if (!warned) {
           warned = true;
-          for (const w of this.findings.filter((f) => f.severity === 'warning')) process.stderr.write(`warning: [${this.node.path}] ${formatFinding(w)}\n`);
+          const report = props.onWarning ?? ((line: string) => void process.stderr.write(`${line}\n`));
+          for (const w of this.findings.filter((f) => f.severity === 'warning')) report(`warning: [${this.node.path}] ${formatFinding(w)}`);
         }
         return this.findings.filter((f) => f.severity === 'error').map(formatFinding);
       },
