@@ -85,7 +85,8 @@ describe('`npm run synth -- --controller <name>` from one PKI store', () => {
     test('`mtls-pki check --manifests dist/` understands it: no finding now, the CRL-expiry guard in a year', () => {
       requireBuild();
       const r = cli(['check', '--manifests', dist, '--dir', join(tmp.dir, 'pki')]);
-      expect([r.status, r.stdout]).toEqual([0, 'ok: no findings\n']);
+      // It says what it read first: the target's objects (the Policy for F5), then the verdict.
+      expect([r.status, r.stdout]).toEqual([0, expect.stringMatching(/^checked \S+dist: \d+ object\(s\) \([^)]*Secret\/odcp\/mtls-client-ca-secret[^)]*\); 3 certificate\(s\), 1 CRL\(s\) in their Secrets\nok: no findings\n$/)]);
       const late = checkManifests(dist, { now: new Date(Date.now() + 365 * DAY) }).map((f) => f.code);
       expect(late).toContain('MTLS034');
     });
