@@ -129,7 +129,7 @@ export class MtlsIngress extends Construct {
 
     const findings = new Findings();
     const settings = refuseUnsupported(findings, target, intent, fieldOf);
-    if (names.serverSecret === names.clientCaSecret) {
+    if (names.serverSecret === names.clientCaSecret && !target.secrets.clientTrust.inServerSecret) {
       findings.error('MTLS081', 'clientCaSecretName', `"${names.clientCaSecret}" is also the server TLS Secret's name, so one Secret would hold the key pair and the client CA, and ${target.displayName} would misread it (HAProxy Ingress ignores ca.crl in such a Secret). Give the two Secrets different names.`);
     }
     const { trust } = checkSetup(findings, target, {
@@ -141,7 +141,11 @@ export class MtlsIngress extends Construct {
         servers: [{
           hosts: intent.hosts, ...props.serverTls, chainField: 'serverTls.certificateChainPem', keyField: 'serverTls.privateKeyPem', secret: { field: 'serverTls', name: names.serverSecret },
         }],
-        clientTrust: { clientCaPem: props.clientCaPem, crlPem: props.crlPem, caField: 'clientCaPem', crlField: 'crlPem', secret: { field: 'crlPem', name: names.clientCaSecret } },
+        clientTrust: {
+          clientCaPem: props.clientCaPem, caField: 'clientCaPem', crlField: 'crlPem', secret: { field: 'crlPem', name: names.clientCaSecret },
+          // A controller that reads no CRL gets none: its target says so (Traefik, MTLS100/MTLS101), not the CRL checks.
+          ...(target.secrets.clientTrust.crlNotRead ? { crlElsewhere: 'nowhere' } : { crlPem: props.crlPem }),
+        },
       },
     }, {
       now, crlMinValidityDays: props.crlMinValidityDays ?? DEFAULT_CRL_MIN_VALIDITY_DAYS, serverMinValidityDays: props.serverCertificateMinValidityDays ?? DEFAULT_SERVER_MIN_VALIDITY_DAYS,

@@ -52,9 +52,9 @@ describe('`npm run synth -- --controller <name>` from one PKI store', () => {
   test('an unknown name exits 2, lists the known ones, and writes nothing', () => {
     const empty = scratchDir('mtls-example-unknown-');
     try {
-      const r = synthExample(empty.dir, ['--controller', 'traefik']);
+      const r = synthExample(empty.dir, ['--controller', 'kong']);
       expect(r.status).toBe(2);
-      expect(r.stderr).toContain('"traefik" is not a known controller; the known ones are ingress-nginx, f5-nginx, haproxy-ingress.');
+      expect(r.stderr).toContain('"kong" is not a known controller; the known ones are ingress-nginx, f5-nginx, haproxy-ingress, envoy-gateway, contour, istio, traefik.');
       expect(readdirSync(empty.dir)).toEqual([]);
       expect(synthExample(empty.dir, ['--controller']).status).toBe(2);
       expect(synthExample(empty.dir, ['--verbose']).status).toBe(2);

@@ -15,7 +15,7 @@ import { scratchDir } from '../support/openssl';
 import { referenceExamples } from '../support/reference-examples';
 import { KubernetesSchemas } from '../support/schema';
 
-const CRD_MODULES = ['gateway.envoyproxy.io.ts', 'gateway.networking.k8s.io.ts', 'k8s.nginx.org.ts', 'networking.istio.io.ts', 'projectcontour.io.ts'];
+const CRD_MODULES = ['gateway.envoyproxy.io.ts', 'gateway.networking.k8s.io.ts', 'k8s.nginx.org.ts', 'networking.istio.io.ts', 'projectcontour.io.ts', 'traefik.io.ts'];
 
 test('imports/ holds exactly what `npm run import:crds` generates from shared/crds, byte for byte', () => {
   const tmp = scratchDir('mtls-import-crds-');
