@@ -145,7 +145,7 @@ export class ContourTarget implements ControllerTarget {
     if (validation.crlSecret === undefined) {
       const stray = ['ca.crl', 'crl.pem'].filter((k) => ca.values[k] !== undefined);
       if (stray.length) findings.error('MTLS104', `${ca.field} ${stray[0]}`, `is not read: Contour takes CRLs only from the Secret named by clientValidation.crlSecret, so revocation is off and a revoked client gets 200. Set crlSecret: ${ca.name}${stray[0] === 'ca.crl' ? ' and rename the key ca.crl to crl.pem' : ''}.`);
-      return { ...deployed, clientTrust: { field: ca.field, secretName: ca.name, caPem: ca.values['ca.crt'] } };
+      return { ...deployed, clientTrust: { field: ca.field, secretName: ca.name, caPem: ca.values['ca.crt'], caField: `${ca.field} ca.crt`, crlField: `${field}.crlSecret` } };
     }
     const crl = this.secretOf(context, `${field}.crlSecret`, validation.crlSecret, namespace);
     if (!crl) return { ...deployed, clientTrust: { field: ca.field, secretName: ca.name, caPem: ca.values['ca.crt'], crlElsewhere: `Secret ${validation.crlSecret}` } };
