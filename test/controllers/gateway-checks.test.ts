@@ -10,6 +10,7 @@ import {
 import { FIXTURE_NOW } from '../fixtures';
 import { seedChart } from '../support/chart';
 import { scratchDir } from '../support/openssl';
+import { KubernetesSchemas } from '../support/schema';
 
 const DAY = 86_400_000;
 const longAgo = new Date('2026-01-01T00:00:00Z');
@@ -90,6 +91,7 @@ describe('with a root and an intermediate CA, one CRL each', () => {
     ]);
     expect([unb64(secretNamed(objects, 'mtls-client-ca-secret-crl-1').data['ca.crl']), unb64(secretNamed(objects, 'mtls-client-ca-secret-crl-2').data['ca.crl'])]).toEqual([chain.rootCrl, chain.issuingCrl]);
     expect(objects.find((o) => o.kind === 'ClientTrafficPolicy').spec.tls.clientValidation.crl.refs.map((r: any) => r.name)).toEqual(['mtls-client-ca-secret-crl-1', 'mtls-client-ca-secret-crl-2']);
+    expect(KubernetesSchemas.shared().violationsOf(objects)).toEqual([]);
   });
 
   test('MTLS102: check --manifests refuses an Envoy Gateway CRL reference with two PEM blocks (only the first is checked)', () => {
