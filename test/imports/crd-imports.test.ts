@@ -87,6 +87,28 @@ test('a target loads the CRD module it emits, and only when it emits: HAProxy In
   }
 });
 
+test('the Gateway-era targets load their CRD modules only when they emit; check --manifests reads their objects with none', () => {
+  requireBuild();
+  const tmp = scratchDir('mtls-lazy-gateway-');
+  try {
+    const { loaded, synth, check } = moduleLoads(tmp);
+    const targets: [string, string, string[]][] = [
+      ['envoy-gateway', 'lib.IngressController.envoyGateway()', ['gateway.envoyproxy.io.js', 'gateway.networking.k8s.io.js', 'k8s.js']],
+      ['contour', 'lib.IngressController.contour()', ['k8s.js', 'projectcontour.io.js']],
+      ['istio', 'lib.IngressController.istio()', ['k8s.js', 'networking.istio.io.js']],
+      ['traefik', 'lib.IngressController.traefik({ acceptNoRevocation: true })', ['k8s.js', 'traefik.io.js']],
+    ];
+    for (const [name, controller, modules] of targets) {
+      const synthesized = loaded(['-e', synth(join(tmp.dir, name), controller)]);
+      expect([name, synthesized.status, synthesized.loaded?.sort()]).toEqual([name, 0, modules]);
+      const checked = check(join(tmp.dir, name));
+      expect([name, checked.loaded!.filter((m) => m !== 'k8s.js')]).toEqual([name, []]);
+    }
+  } finally {
+    tmp.cleanup();
+  }
+});
+
 test('the typed classes express the reference\'s objects exactly, and what they emit passes the CRDs', () => {
   const chart = new Chart(new App(), 'reference');
   const meta = (name: string) => ({ name, namespace: 'demo' });
