@@ -84,7 +84,7 @@ describe('`npm run synth -- --controller <name>` from one PKI store', () => {
     test('`mtls-pki check --manifests dist/` understands it: no finding now, the CRL-expiry guard in a year', () => {
       requireBuild();
       const r = cli(['check', '--manifests', dist, '--dir', join(tmp.dir, 'pki')]);
-      expect([r.status, r.stdout]).toEqual([0, 'ok: no findings\n']);
+      expect([r.status, r.stdout]).toEqual([0, expect.stringMatching(/^checked .*\nok: no findings\n$/s)]);
       const late = checkManifests(dist, { now: new Date(Date.now() + 365 * 86_400_000) }).map((f) => f.code);
       expect(late).toContain('MTLS034');
     });
@@ -97,6 +97,41 @@ describe('`npm run synth -- --controller <name>` from one PKI store', () => {
         await s.stop();
       }
     });
+  });
+
+  // No Envoy runs here: these targets' output is judged by the schemas and by check --manifests, not served.
+  describe.each([
+    ['envoy-gateway', ['ClientTrafficPolicy', 'Deployment', 'Gateway', 'HTTPRoute', 'Secret', 'Secret', 'Secret', 'Service']],
+    ['contour', ['Deployment', 'HTTPProxy', 'Secret', 'Secret', 'Service']],
+    ['istio', ['Deployment', 'Gateway', 'Secret', 'Service', 'VirtualService']],
+  ] as const)('%s', (name, kinds) => {
+    beforeAll(() => {
+      const r = synthExample(tmp.dir, ['--controller', name]);
+      expect([r.status, r.stderr]).toEqual([0, '']);
+    });
+
+    test('dist/ holds the target\'s objects, the same PEM bytes as the default target\'s (under its own keys), and passes the schemas', () => {
+      const objects = loadManifests(dist);
+      expect(objects.map((o) => o.kind).sort()).toEqual([...kinds]);
+      const values = (secrets: Record<string, Record<string, string>>) => Object.values(secrets).flatMap((data) => Object.values(data)).sort();
+      expect(values(secretData())).toEqual(values(defaultSecrets));
+      expect(KubernetesSchemas.shared().violationsOf(objects)).toEqual([]);
+    });
+
+    test('`mtls-pki check --manifests dist/` understands it: no finding now, the CRL-expiry guard in a year', () => {
+      requireBuild();
+      const r = cli(['check', '--manifests', dist, '--dir', join(tmp.dir, 'pki')]);
+      expect([r.status, r.stdout]).toEqual([0, expect.stringMatching(/^checked .*\nok: no findings\n$/s)]);
+      expect(checkManifests(dist, { now: new Date(Date.now() + 365 * 86_400_000) }).map((f) => f.code)).toContain('MTLS034');
+    });
+  });
+
+  test('`--controller traefik` exits 1 naming the CRL gap, and leaves dist/ as it was', () => {
+    const before = secretData();
+    const r = synthExample(tmp.dir, ['--controller', 'traefik']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/MTLS100 error controller: is Traefik: Traefik cannot check a CRL.*revoked client certificate is admitted \(200\)/);
+    expect(secretData()).toEqual(before);
   });
 
   test('`npm run synth` without --controller is ingress-nginx again, from the same store', () => {
