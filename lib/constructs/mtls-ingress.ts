@@ -24,7 +24,8 @@ export interface MtlsIngressProps {
   /** Ingress pathType. @default "ImplementationSpecific" */
   readonly pathType?: 'Exact' | 'Prefix' | 'ImplementationSpecific';
   /**
-   * The ingress controller to emit for: `IngressController.ingressNginx()`, `.f5Nginx()` or `.haproxyIngress()`.
+   * The ingress controller to emit for: `IngressController.ingressNginx()`, `.f5Nginx()`, `.haproxyIngress()`,
+   * `.envoyGateway()`, `.contour()` or `.istio()` (`.traefik()` is refused: it cannot check a CRL).
    * The checks on the PEM material are the same for all; each target refuses the settings it cannot express.
    * @default IngressController.ingressNginx()
    */
@@ -62,7 +63,11 @@ export interface MtlsIngressProps {
   readonly ingressName?: string;
   /** Name of the `kubernetes.io/tls` Secret. @default - "<id>-server-tls" */
   readonly serverSecretName?: string;
-  /** Name of the Secret holding ca.crt and ca.crl (Opaque; `nginx.org/ca` for F5). @default - "<id>-client-ca" */
+  /**
+   * Name of the Secret holding ca.crt and ca.crl (Opaque; `nginx.org/ca` for F5; ca.crt and crl.pem for Contour;
+   * Envoy Gateway adds one Secret `<name>-crl-<n>` per CRL; unused for Istio, whose one Secret is serverSecretName).
+   * @default - "<id>-client-ca"
+   */
   readonly clientCaSecretName?: string;
   /** Namespace of the objects. @default - the chart's namespace (one is required) */
   readonly namespace?: string;
