@@ -115,7 +115,7 @@ function setupOf(d: DeployedMtls) {
       ...(trust ? {
         clientTrust: {
           clientCaPem: trust.caPem, crlPem: trust.crlPem, crlElsewhere: trust.crlElsewhere,
-          caField: trust.caField ?? `${trust.field} ca.crt`, crlField: trust.crlField ?? `${trust.field} ca.crl`, secret: { field: trust.field, name: trust.secretName },
+          caField: trust.caField ?? `${trust.field} ca.crt`, crlField: trust.crlField ?? `${trust.field} ca.crl`, secret: { field: trust.field, name: trust.secretName, alsoHolds: trust.alsoHolds },
         },
       } : {}),
     },

@@ -147,7 +147,10 @@ export class MtlsIngress extends Construct {
           hosts: intent.hosts, ...props.serverTls, chainField: 'serverTls.certificateChainPem', keyField: 'serverTls.privateKeyPem', secret: { field: 'serverTls', name: names.serverSecret },
         }],
         clientTrust: {
-          clientCaPem: props.clientCaPem, caField: 'clientCaPem', crlField: 'crlPem', secret: { field: 'crlPem', name: names.clientCaSecret },
+          clientCaPem: props.clientCaPem, caField: 'clientCaPem', crlField: 'crlPem',
+          secret: target.secrets.clientTrust.inServerSecret
+            ? { field: 'crlPem', name: names.serverSecret, alsoHolds: { 'tls.crt': props.serverTls.certificateChainPem ?? '', 'tls.key': props.serverTls.privateKeyPem ?? '' } }
+            : { field: 'crlPem', name: names.clientCaSecret },
           // A controller that reads no CRL gets none: its target says so (Traefik, MTLS100/MTLS101), not the CRL checks.
           ...(target.secrets.clientTrust.crlNotRead ? { crlElsewhere: 'nowhere' } : { crlPem: props.crlPem }),
         },

@@ -167,6 +167,8 @@ export interface DeployedMtls {
     readonly crlPem?: string;
     /** Where the CRL in effect comes from when it is not in the manifests (then crlPem is undefined). */
     readonly crlElsewhere?: string;
+    /** What else the same Secret holds, counted in its size (Istio's credential holds the key pair too). */
+    readonly alsoHolds?: Readonly<Record<string, string>>;
     /** How findings name the CA and the CRL. @default - "<field> ca.crt", "<field> ca.crl" */
     readonly caField?: string;
     readonly crlField?: string;

@@ -155,7 +155,8 @@ export class IstioTarget implements ControllerTarget {
     if (caValues[caStyle.crl] === undefined && caValues[other.crl] !== undefined) {
       findings.error('MTLS104', `${caField} ${other.crl}`, `is not read: with the CA under ${caStyle.ca}, Istio takes the CRL from ${caStyle.crl} only, so revocation is off and a revoked client gets 200. Rename ${other.crl} to ${caStyle.crl} (or keep one key style: ca.crt with ca.crl, or cacert with crl).`);
     }
-    return { ...withServer, clientTrust: { field: caField, secretName: String(caSecret.metadata?.name), caPem: caValues[caStyle.ca], crlPem: caValues[caStyle.crl], caField: `${caField} ${caStyle.ca}`, crlField: `${caField} ${caStyle.crl}` } };
+    return { ...withServer, clientTrust: { field: caField, secretName: String(caSecret.metadata?.name), caPem: caValues[caStyle.ca], crlPem: caValues[caStyle.crl], caField: `${caField} ${caStyle.ca}`, crlField: `${caField} ${caStyle.crl}`,
+      ...(caSecret === credential ? { alsoHolds: { [style.cert]: values[style.cert] ?? '', [style.key]: values[style.key] ?? '' } } : {}) } };
   }
 }
 

@@ -8,7 +8,7 @@ import {
   buildCrl, checkManifests, ControllerTarget, createIntermediateCa, createRootCa, Finding, IngressController, issueClientCertificate, MtlsIngressProps,
 } from '../../lib';
 import { FIXTURE_NOW } from '../fixtures';
-import { seedChart } from '../support/chart';
+import { seedChart, seedProps } from '../support/chart';
 import { scratchDir } from '../support/openssl';
 import { KubernetesSchemas } from '../support/schema';
 
@@ -242,4 +242,19 @@ test('the construct keeps the key names each controller reads (Contour crl.pem, 
   expect(keys(IngressController.contour())).toEqual([['tls.crt', 'tls.key'], ['ca.crt', 'crl.pem']]);
   expect(keys(IngressController.istio())).toEqual([['ca.crl', 'ca.crt', 'tls.crt', 'tls.key']]);
   expect(keys(IngressController.envoyGateway())).toEqual([['tls.crt', 'tls.key'], ['ca.crt'], ['ca.crl']]);
+});
+
+test('MTLS040: Istio\'s one Secret holds the key pair, the CA and the CRL, so the 1 MiB limit applies to all four together', () => {
+  // Text outside PEM blocks is ignored by every reader, but it is stored: 600 kB beside the chain, 600 kB beside the CA.
+  const padded = (pem: string) => `${'#'.repeat(600 * 1024)}\n${pem}`;
+  const props = (controller: ControllerTarget) => ({ controller, serverTls: { certificateChainPem: padded(seedProps().serverTls.certificateChainPem), privateKeyPem: seedProps().serverTls.privateKeyPem }, clientCaPem: padded(seedProps().clientCaPem) });
+  expect(withCode(props(IngressController.istio()), 'MTLS040')).toEqual([['MTLS040', 'error', 'crlPem', expect.stringMatching(/^Secret "mtls-server-secret" would hold \d+ bytes of data, \d+ over Kubernetes' 1 MiB/)]]);
+  // apart, as every other target keeps them, each Secret is under the limit
+  expect(withCode(props(IngressController.contour()), 'MTLS040')).toEqual([]);
+  // check --manifests counts the four keys of the deployed credential together too
+  const deployed = checkEdited(IngressController.istio(), (objects) => {
+    const secret = secretNamed(objects, 'mtls-server-secret');
+    for (const key of ['tls.crt', 'ca.crt']) secret.data[key] = b64(padded(unb64(secret.data[key])));
+  });
+  expect(deployed.filter((f) => f.code === 'MTLS040').map((f) => f.field)).toEqual(['Secret istio-system/mtls-server-secret']);
 });
