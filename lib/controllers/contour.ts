@@ -9,13 +9,11 @@ import type { Findings } from '../checks/finding';
 import type { ControllerTarget, DeployedMtls, EmittedObjects, ManifestObject, MtlsIntent, ReadContext, SecretShapes, TargetCheckInput } from './controller';
 import { SETTING_PROPS } from './controller';
 import { emitSecrets, objectMeta } from './emit';
-import { envoyDataPlane, envoyNoErrorPage, envoyRefusesExpiredCrl, envoyWording } from './envoy';
+import { checkEnvoyTarget, envoyDataPlane, envoyNoErrorPage, envoyRefusesExpiredCrl, envoyWording } from './envoy';
 import { splitSecretRef } from './field-table';
 import { isKind, serverTlsOfSecret, whereOf } from './read';
 import { checkSecretShape } from './secret-shape';
-import {
-  checkDepthUnenforced, checkFieldVersion, refuseVerifyClient, requireOneHost, requirePortNumber, warnLeafOnlyCrl,
-} from './target-checks';
+import { warnLeafOnlyCrl } from './target-checks';
 
 /** Options of the Contour target. */
 export interface ContourOptions {
@@ -61,23 +59,15 @@ export class ContourTarget implements ControllerTarget {
   }
 
   check(findings: Findings, input: TargetCheckInput): void {
-    if (!input.asDeployed) {
-      requireOneHost(findings, input, 'an HTTPProxy virtual host');
-      requirePortNumber(findings, input, 'an HTTPProxy service');
-      // The exact condition exists in the v1.33 CRD, but the release that added it was not established: not written.
-      if (input.pathType === 'Exact') {
-        findings.error('MTLS080', 'pathType', 'is "Exact", but this target writes only prefix conditions for Contour (the release that added HTTPProxy\'s exact condition was not established). Use "Prefix".');
-      }
-      if (this.options.leafOnlyCrl) warnLeafOnlyCrl(findings, 'leafOnlyCrl', this.displayName);
+    checkEnvoyTarget(findings, input, {
+      controller: this.displayName, minimumVersion: this.minimumVersion, oneHost: 'an HTTPProxy virtual host', portNumber: 'an HTTPProxy service',
+      leafOnlyCrl: this.options.leafOnlyCrl,
+      optionalField: { object: 'the HTTPProxy field clientValidation.optionalClientCertificate', since: OPTIONAL_SINCE, inUse: this.options.version, optionName: 'IngressController.contour({ version })' },
+    });
+    // The exact condition exists in the v1.33 CRD, but the release that added it was not established: not written.
+    if (!input.asDeployed && input.pathType === 'Exact') {
+      findings.error('MTLS080', 'pathType', 'is "Exact", but this target writes only prefix conditions for Contour (the release that added HTTPProxy\'s exact condition was not established). Use "Prefix".');
     }
-    refuseVerifyClient(findings, input, ['on', 'optional'], this.displayName);
-    if (input.settings.verifyClient === 'optional') {
-      checkFieldVersion(findings, input.fieldOf('verifyClient'), {
-        controller: this.displayName, object: 'the HTTPProxy field clientValidation.optionalClientCertificate', since: OPTIONAL_SINCE,
-        minimum: this.minimumVersion, inUse: this.options.version, optionName: 'IngressController.contour({ version })',
-      });
-    }
-    checkDepthUnenforced(findings, input, this.displayName, this.dataPlane.server);
   }
 
   emit(scope: Construct, intent: MtlsIntent, clientCaAnnotations: Readonly<Record<string, string>> | undefined): EmittedObjects {

@@ -13,12 +13,10 @@ import { splitPem } from '../pki/pem';
 import type { ControllerTarget, DeployedMtls, EmittedObjects, ManifestObject, MtlsIntent, ReadContext, SecretShapes, TargetCheckInput } from './controller';
 import { SETTING_PROPS } from './controller';
 import { base64Values, emitSecrets, objectMeta } from './emit';
-import { envoyDataPlane, envoyNoErrorPage, envoyWording } from './envoy';
+import { checkEnvoyTarget, envoyDataPlane, envoyNoErrorPage, envoyWording } from './envoy';
 import { GATEWAY_API_GROUP, gatewayHostsAndRoute, pathMatchOf, readRefValues, refCrls } from './gateway-api';
 import { serverTlsOfSecret, whereOf, isKind } from './read';
-import {
-  checkDepthUnenforced, checkFieldVersion, refuseVerifyClient, requireOneHost, requirePortNumber, warnLeafOnlyCrl,
-} from './target-checks';
+import { warnLeafOnlyCrl } from './target-checks';
 
 /** An existing Gateway listener to attach to, instead of emitting a Gateway. */
 export interface SharedGatewayListener {
@@ -89,19 +87,11 @@ export class EnvoyGatewayTarget implements ControllerTarget {
   }
 
   check(findings: Findings, input: TargetCheckInput): void {
-    if (!input.asDeployed) {
-      requireOneHost(findings, input, 'a Gateway listener (and the ClientTrafficPolicy on it)');
-      requirePortNumber(findings, input, 'an HTTPRoute backendRef');
-      if (this.options.leafOnlyCrl) warnLeafOnlyCrl(findings, 'leafOnlyCrl', this.displayName);
-    }
-    refuseVerifyClient(findings, input, ['on', 'optional'], this.displayName);
-    if (input.settings.verifyClient === 'optional') {
-      checkFieldVersion(findings, input.fieldOf('verifyClient'), {
-        controller: this.displayName, object: 'the ClientTrafficPolicy field tls.clientValidation.mode (VerifyIfGiven)', since: MODE_SINCE,
-        minimum: this.minimumVersion, inUse: this.options.version, optionName: 'IngressController.envoyGateway({ version })',
-      });
-    }
-    checkDepthUnenforced(findings, input, this.displayName, this.dataPlane.server);
+    checkEnvoyTarget(findings, input, {
+      controller: this.displayName, minimumVersion: this.minimumVersion, oneHost: 'a Gateway listener (and the ClientTrafficPolicy on it)', portNumber: 'an HTTPRoute backendRef',
+      leafOnlyCrl: this.options.leafOnlyCrl,
+      optionalField: { object: 'the ClientTrafficPolicy field tls.clientValidation.mode (VerifyIfGiven)', since: MODE_SINCE, inUse: this.options.version, optionName: 'IngressController.envoyGateway({ version })' },
+    });
   }
 
   emit(scope: Construct, intent: MtlsIntent, clientCaAnnotations: Readonly<Record<string, string>> | undefined): EmittedObjects {

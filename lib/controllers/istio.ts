@@ -11,9 +11,8 @@ import type { Findings } from '../checks/finding';
 import type { ControllerTarget, DeployedMtls, EmittedObjects, ManifestObject, MtlsIntent, ReadContext, SecretShapes, TargetCheckInput } from './controller';
 import { SETTING_PROPS } from './controller';
 import { base64Values, objectMeta, secretValuesFor } from './emit';
-import { envoyDataPlane, envoyNoErrorPage, envoyRefusesExpiredCrl, envoyWording } from './envoy';
+import { checkEnvoyTarget, envoyDataPlane, envoyNoErrorPage, envoyRefusesExpiredCrl, envoyWording } from './envoy';
 import { isKind, whereOf } from './read';
-import { checkDepthUnenforced, refuseVerifyClient, requirePortNumber } from './target-checks';
 
 /** Options of the Istio target. */
 export interface IstioOptions {
@@ -63,9 +62,7 @@ export class IstioTarget implements ControllerTarget {
   }
 
   check(findings: Findings, input: TargetCheckInput): void {
-    if (!input.asDeployed) requirePortNumber(findings, input, 'a VirtualService destination');
-    refuseVerifyClient(findings, input, ['on', 'optional'], this.displayName);
-    checkDepthUnenforced(findings, input, this.displayName, this.dataPlane.server);
+    checkEnvoyTarget(findings, input, { controller: this.displayName, minimumVersion: this.minimumVersion, portNumber: 'a VirtualService destination' });
   }
 
   emit(scope: Construct, intent: MtlsIntent, clientCaAnnotations: Readonly<Record<string, string>> | undefined): EmittedObjects {

@@ -133,6 +133,13 @@ describe('with a root and an intermediate CA, one CRL each', () => {
   });
 });
 
+test('check --manifests on a Contour HTTPProxy that skips verification: warned about (MTLS054), not refused as a prop would be', () => {
+  const found = checkEdited(IngressController.contour(), (objects) => {
+    objects.find((o) => o.kind === 'HTTPProxy').spec.virtualhost.tls.clientValidation.skipClientCertValidation = true;
+  });
+  expect(found.map((f) => [f.code, f.severity, f.field])).toEqual([['MTLS054', 'warning', 'verifyClient']]);
+});
+
 describe('MTLS104: a CRL under a key or in an object the controller does not read', () => {
   test('Contour: ca.crl instead of crl.pem in the CRL Secret, as copied from ingress-nginx', () => {
     const found = checkEdited(IngressController.contour(), (objects) => {
