@@ -69,7 +69,8 @@ function secretValues(findings: Findings, field: string, secret: K8sObject): Rec
 /**
  * Checks synthesized manifests as each controller will read them: every mTLS setup any target finds (an Ingress
  * with ingress-nginx's or HAProxy Ingress's auth-tls annotations, an F5 Policy with ingressMTLS and the Ingress or
- * VirtualServer naming it), its TLS Secret and its CA Secret, through the same annotation and field tables the
+ * VirtualServer naming it, an Envoy Gateway ClientTrafficPolicy, a Contour HTTPProxy, an Istio Gateway, a Traefik
+ * TLSOption), its TLS Secret and its CA and CRL Secrets, through the same annotation and field tables the
  * construct writes with. Meant for CI and for a cron job that warns before a CRL expires.
  */
 export function checkManifests(dir: string, options: CheckManifestsOptions = {}): Finding[] {
@@ -95,7 +96,7 @@ export function checkManifests(dir: string, options: CheckManifestsOptions = {})
   const found = IngressController.all().flatMap((target) => target.read(context).map((deployed) => ({ target, deployed })));
   // A route whose mTLS objects are all outside the folder is reported by its target, not "nothing to check".
   if (found.length === 0 && findings.all.length === before) {
-    throw new UserInputError('--manifests', `"${dir}" holds no mTLS setup of a known controller (an Ingress with the nginx.ingress.kubernetes.io/auth-tls-secret or haproxy-ingress.github.io/auth-tls-secret annotation, or an F5 Policy with ingressMTLS that an Ingress or VirtualServer names); nothing to check.`);
+    throw new UserInputError('--manifests', `"${dir}" holds no mTLS setup of a known controller (an Ingress with the nginx.ingress.kubernetes.io/auth-tls-secret or haproxy-ingress.github.io/auth-tls-secret annotation, an F5 Policy with ingressMTLS that an Ingress or VirtualServer names, an Envoy Gateway ClientTrafficPolicy with tls.clientValidation, a Contour HTTPProxy with clientValidation, an Istio Gateway with a MUTUAL server, or a Traefik TLSOption with clientAuth); nothing to check.`);
   }
   for (const { target, deployed } of found) checkSetup(findings, target, setupOf(deployed), thresholds);
   return [...findings.all];
@@ -106,7 +107,7 @@ function setupOf(d: DeployedMtls) {
   const trust = d.clientTrust;
   return {
     hosts: d.hosts, namespace: d.namespace, clientCaSecretNamespace: d.clientCaSecretNamespace, allowCrossNamespace: false, names: {},
-    settings: d.settings, backend: d.backend, path: d.path, pathType: d.pathType, extraAnnotations: {}, asDeployed: true, fieldOf: d.fieldOf,
+    settings: d.settings, backend: d.backend, path: d.path, pathType: d.pathType, extraAnnotations: {}, asDeployed: true, fieldOf: d.fieldOf, dataPlane: d.dataPlane,
     material: {
       servers: d.serverTls.map((t) => ({
         hosts: t.hosts, certificateChainPem: t.chainPem, privateKeyPem: t.keyPem, chainField: `${t.field} tls.crt`, keyField: `${t.field} tls.key`, secret: { field: t.field, name: t.secretName },
@@ -114,7 +115,7 @@ function setupOf(d: DeployedMtls) {
       ...(trust ? {
         clientTrust: {
           clientCaPem: trust.caPem, crlPem: trust.crlPem, crlElsewhere: trust.crlElsewhere,
-          caField: `${trust.field} ca.crt`, crlField: `${trust.field} ca.crl`, secret: { field: trust.field, name: trust.secretName },
+          caField: trust.caField ?? `${trust.field} ca.crt`, crlField: trust.crlField ?? `${trust.field} ca.crl`, secret: { field: trust.field, name: trust.secretName, alsoHolds: trust.alsoHolds },
         },
       } : {}),
     },

@@ -112,7 +112,7 @@ describe('checkManifests on synthesized YAML (mtls-pki check --manifests)', () =
     const empty = scratchDir();
     try {
       writeFileSync(join(empty.dir, 'x.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n');
-      expect(() => checkManifests(empty.dir)).toThrow(/holds no mTLS setup of a known controller \(an Ingress with the nginx\.ingress\.kubernetes\.io\/auth-tls-secret or haproxy-ingress\.github\.io\/auth-tls-secret annotation, or an F5 Policy/);
+      expect(() => checkManifests(empty.dir)).toThrow(/holds no mTLS setup of a known controller \(an Ingress with the nginx\.ingress\.kubernetes\.io\/auth-tls-secret or haproxy-ingress\.github\.io\/auth-tls-secret annotation, an F5 Policy with ingressMTLS that an Ingress or VirtualServer names, an Envoy Gateway ClientTrafficPolicy/);
     } finally {
       empty.cleanup();
     }
