@@ -86,6 +86,9 @@ function emitSetup(plan: MigrationPlan, index: number): MigratedSetup {
     return { ...report, refusals: [...report.refusals, `${plan.source}: ${e.message}`], findings: [], objects: [], name };
   }
   const findings = mtls.findings.map((f) => ({ ...f, field: fieldOf(f.field) }));
-  const objects = Object.values(chart.toJson()) as ManifestObject[];
+  if (findings.some((f) => f.severity === 'error')) return { ...report, findings, objects: [], name };
+  // Each object's own toJson, as synth calls it: chart.toJson() would run the construct's validation, which prints
+  // the warnings reported here a second time, to the process's stderr.
+  const objects = mtls.objects.map((o) => o.toJson() as ManifestObject);
   return { ...report, findings, objects: objects.map(objectId), yaml: Yaml.stringify(...objects), name };
 }
