@@ -59,15 +59,16 @@ function writeOut(out: string, setups: readonly MigratedSetup[]): string[] {
 
 function report(ctx: CommandContext, result: MigrationResult, inputs: readonly string[], allowLoss: boolean): void {
   const { err } = ctx;
+  const label = (text: string, color: (s: string) => string) => color(text.padEnd(13));
   const lines: string[] = [`migrate to ${result.to.displayName} (${result.to.name}, ${result.to.minimumVersion} or newer): read ${result.objectsRead.length} object(s) from ${inputs.join(', ')}`];
   for (const f of result.readFindings) lines.push(`  ${(f.severity === 'error' ? err.red : err.yellow)(formatFinding(f))}`);
   for (const s of result.setups) {
     lines.push('', `${err.bold(s.source)}${s.objects.length ? ` → ${s.objects.join(', ')}` : ''}`);
-    for (const c of s.carried) lines.push(`  ${err.green('carried')}      ${c.from} "${c.value}" → ${c.to}`);
-    for (const l of s.lost) lines.push(`  ${err.red(allowLoss ? 'dropped' : 'NOT CARRIED')}  ${l.from} "${l.value}": ${l.why}`);
-    for (const n of s.notes) lines.push(`  ${err.yellow('note')}         ${n}`);
+    for (const c of s.carried) lines.push(`  ${label('carried', err.green)}${c.from} "${c.value}" → ${c.to}`);
+    for (const l of s.lost) lines.push(`  ${label(allowLoss ? 'dropped' : 'NOT CARRIED', err.red)}${l.from} "${l.value}": ${l.why}`);
+    for (const n of s.notes) lines.push(`  ${label('note', err.yellow)}${n}`);
     for (const f of s.findings) lines.push(`  ${(f.severity === 'error' ? err.red : err.yellow)(formatFinding(f))}`);
-    for (const r of s.refusals) lines.push(`  ${err.red('refused')}      ${r}`);
+    for (const r of s.refusals) lines.push(`  ${label('refused', err.red)}${r}`);
   }
   if (result.untouched.length) lines.push('', `not migrated, left as they are (not an ingress-nginx mTLS Ingress or its Secrets): ${result.untouched.join(', ')}`);
   const lost = result.setups.reduce((n, s) => n + s.lost.length, 0);
