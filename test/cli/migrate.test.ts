@@ -1,11 +1,12 @@
 // `mtls-pki migrate` as users run it (build/lib/cli/main.js): the report on stderr, the manifests on stdout or in
 // --out (0700, files 0600), nothing written when refused, --json, and the usage errors.
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { Yaml } from 'cdk8s';
 import { scratchDir } from '../support/openssl';
 import { KubernetesSchemas } from '../support/schema';
-import { cli, requireBuild } from './cli';
+import { CLI, cli, requireBuild } from './cli';
 
 beforeAll(requireBuild);
 
@@ -80,4 +81,11 @@ test('usage errors: an unknown target lists the known ones and the nearest; bad 
   const bad = tmp.write('bad.yaml', 'apiVersion: v1\nkind: List\nitems:\n- kind: Secret\n\tmetadata: {}\n');
   const r = cli(['migrate', '--to', 'f5-nginx', bad]);
   expect([r.status, r.stdout, r.stderr]).toEqual([1, '', `mtls-pki: error: ${bad}:5: is not valid YAML: Tabs are not allowed as indentation. Fix the file (it was not read at all, so nothing in it was used).\n`]);
+});
+
+test('loading the CLI loads neither the migration nor cdk8s: the other commands start as fast as before', () => {
+  const r = spawnSync(process.execPath, ['-e', `require(${JSON.stringify(CLI)}); console.log(JSON.stringify(Object.keys(require.cache)))`], { encoding: 'utf8' });
+  const loaded: string[] = JSON.parse(r.stdout);
+  expect(loaded.some((p) => p.endsWith(join('cli', 'commands', 'migrate.js')))).toBe(true);
+  expect(loaded.filter((p) => /[\\/]lib[\\/]migrate[\\/]|[\\/]node_modules[\\/]cdk8s[\\/]|[\\/]lib[\\/]constructs[\\/]/.test(p))).toEqual([]);
 });
