@@ -40,8 +40,6 @@ export interface MigrationPlan {
 }
 
 const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
-/** The intent setting each optional auth-tls annotation feeds, for the target's `unsupported` table. */
-const OPTIONAL: Readonly<Partial<Record<keyof AuthTls, OptionalSetting>>> = { errorPage: 'errorPage', matchCn: 'matchCn', passCertificateToUpstream: 'passCertificateToUpstream' };
 
 export interface PlanOptions {
   readonly allowNoCrl: boolean;
@@ -70,9 +68,9 @@ export function planMigration(context: ReadContext, deployed: DeployedMtls, targ
   for (const setting of Object.keys(settings) as (keyof AuthTls)[]) {
     const from = AUTH_TLS.keyOf(setting);
     const value = annotations[from];
-    const optional = OPTIONAL[setting];
+    // The table's settings are the intent's (but `secret`): the target's `unsupported` says which it cannot express.
     const isSet = setting === 'passCertificateToUpstream' ? settings.passCertificateToUpstream === true : settings[setting] !== undefined;
-    const why = optional && isSet ? target.unsupported[optional] : undefined;
+    const why = setting !== 'secret' && isSet ? target.unsupported[setting as OptionalSetting] : undefined;
     if (why !== undefined) {
       lost.push({ from, value, why });
       continue;
@@ -97,6 +95,9 @@ export function planMigration(context: ReadContext, deployed: DeployedMtls, targ
   const className = ingress.spec?.ingressClassName;
   notes.push(`spec.ingressClassName ${className === undefined ? '(none)' : `"${className}"`} becomes "${target.defaultIngressClassName}", ${target.displayName}'s default class: the manifests are now served by ${target.displayName} (${target.minimumVersion} or newer), not ingress-nginx.`);
 
+  if (trust && deployed.clientCaSecretNamespace !== namespace) {
+    notes.push(`${caField} is in another namespace than the Ingress (ingress-nginx's allowCrossNamespaceResources); the migrated one is written into "${namespace}", where ${target.displayName} looks for it.`);
+  }
   if (!trust) refusals.push(`${deployed.where}: its client CA Secret is not usable in the input (see the findings above); give the file or folder that holds it.`);
   if (!tls) refusals.push(`${deployed.where}: none of the TLS Secrets of spec.tls is in the input; give the file or folder that holds it (kubectl get secret -o yaml).`);
   if (trust && trust.crlPem === undefined) {

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { Yaml } from 'cdk8s';
 import { buildCrl, checkManifests, CONTROLLER_NAMES, createRootCa, IngressController, loadCertificateAuthority } from '../../lib';
 import type { ManifestObject } from '../../lib/controllers/controller';
+import { AUTH_TLS } from '../../lib/controllers/ingress-nginx';
 import { migrate, MigrateOptions } from '../../lib/migrate';
 import { FIXTURE_NOW, seedFixture } from '../fixtures';
 import { synthSeedToDisk } from '../support/chart';
@@ -89,8 +90,8 @@ describe.each(TARGETS)('migrate --to %s', (to) => {
     });
     ingress.spec.rules[0].http.paths.push({ path: '/admin', pathType: 'Prefix', backend: { service: { name: 'admin', port: { number: 8080 } } } });
     const input = asKubectlList(objects);
-    const optional: Record<string, string> = { errorPage: 'auth-tls-error-page', matchCn: 'auth-tls-match-cn', passCertificateToUpstream: 'auth-tls-pass-certificate-to-upstream' };
-    const unsupported = Object.keys(target.unsupported).map((s) => `nginx.ingress.kubernetes.io/${optional[s]}`);
+    const settings = ['verifyClient', 'verifyDepth', 'errorPage', 'matchCn', 'passCertificateToUpstream'] as const;
+    const unsupported = settings.filter((s) => s in target.unsupported).map((s) => AUTH_TLS.keyOf(s));
     const expectedLost = [...unsupported, 'nginx.ingress.kubernetes.io/rewrite-target', 'nginx.ingress.kubernetes.io/ssl-redirect', 'spec.rules[0].http.paths[1]'].sort();
 
     const refused = migrate([input], options(to));
@@ -155,6 +156,16 @@ describe('reading the input', () => {
     lines[at] = lines[at].replace('  ingressClassName', '\tingressClassName');
     const bad = scratch.write('bad.yaml', lines.join('\n'));
     expect(() => migrate([bad], options(to))).toThrow(`${bad}:${at + 1}: is not valid YAML`);
+  });
+
+  test('a CA Secret in another namespace is written into the Ingress\'s, and the report says so', () => {
+    const objects = items();
+    named(objects, 'Secret', 'mtls-client-ca-secret').metadata.namespace = 'shared';
+    named(objects, 'Ingress', 'mtls-test-ingress').metadata.annotations!['nginx.ingress.kubernetes.io/auth-tls-secret'] = 'shared/mtls-client-ca-secret';
+    const result = migrate([asKubectlList(objects)], options(to));
+    expect(result.ok).toBe(true);
+    expect(result.setups[0].notes).toContainEqual(expect.stringMatching(/^Secret shared\/mtls-client-ca-secret is in another namespace .* written into "odcp"/));
+    expect(result.setups[0].objects).toContain('Secret odcp/mtls-client-ca-secret');
   });
 
   test('no Ingress with auth-tls-secret: refused, saying what to give', () => {
