@@ -72,7 +72,7 @@ export function planMigration(context: ReadContext, deployed: DeployedMtls, targ
     const isSet = setting === 'passCertificateToUpstream' ? settings.passCertificateToUpstream === true : settings[setting] !== undefined;
     const why = setting !== 'secret' && isSet ? target.unsupported[setting as OptionalSetting] : undefined;
     if (why !== undefined) {
-      lost.push({ from, value, why });
+      lost.push({ from, value, why: `${why} (--allow-loss migrates without it.)` });
       continue;
     }
     (kept as Record<string, unknown>)[setting] = settings[setting];
@@ -93,7 +93,11 @@ export function planMigration(context: ReadContext, deployed: DeployedMtls, targ
 
   lostSpecFields(ingress, deployed, lost);
   const className = ingress.spec?.ingressClassName;
-  notes.push(`spec.ingressClassName ${className === undefined ? '(none)' : `"${className}"`} becomes "${target.defaultIngressClassName}", ${target.displayName}'s default class: the manifests are now served by ${target.displayName} (${target.minimumVersion} or newer), not ingress-nginx.`);
+  const newClass = target.defaultIngressClassName;
+  notes.push(className === newClass
+    ? `spec.ingressClassName stays "${newClass}", which is also ${target.displayName}'s default: make sure the IngressClass "${newClass}" in the cluster names ${target.displayName}'s controller, not ingress-nginx's, or ingress-nginx keeps serving the host.`
+    : `spec.ingressClassName ${className === undefined ? '(none)' : `"${className}"`} becomes "${newClass}", ${target.displayName}'s default class: the host is then served by ${target.displayName} (${target.minimumVersion} or newer), not ingress-nginx.`);
+  notes.push(`The objects keep their names and namespace: applying them replaces the ingress-nginx ones (a cut-over). To run both side by side, apply them into another namespace.`);
 
   if (trust && deployed.clientCaSecretNamespace !== namespace) {
     notes.push(`${caField} is in another namespace than the Ingress (ingress-nginx's allowCrossNamespaceResources); the migrated one is written into "${namespace}", where ${target.displayName} looks for it.`);
