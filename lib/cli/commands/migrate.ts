@@ -93,7 +93,7 @@ refused (exit 1, nothing written) unless --allow-loss. The CRL is never dropped:
 without one, is refused; a Secret without ca.crl is refused unless --allow-no-crl. Symbolic links inside a
 folder are not followed. Without --out, the manifests go to stdout.`,
   examples: [
-    'kubectl get ingress,secret -n odcp -o yaml > odcp.yaml && mtls-pki migrate --to haproxy-ingress odcp.yaml --out migrated/',
+    'mtls-pki migrate --to haproxy-ingress odcp.yaml --out migrated/     # odcp.yaml: kubectl get ingress,secret -n odcp -o yaml',
     'mtls-pki migrate --to f5-nginx dist/ > f5.yaml',
     'mtls-pki migrate --to haproxy-ingress odcp.yaml --allow-loss --json | jq .setups[].lost',
   ],
