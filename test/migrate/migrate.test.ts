@@ -4,17 +4,26 @@
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Yaml } from 'cdk8s';
-import { buildCrl, checkManifests, CONTROLLER_NAMES, createRootCa, IngressController, loadCertificateAuthority } from '../../lib';
+import { buildCrl, checkManifests, CONTROLLER_NAMES, ControllerTarget, createRootCa, Findings, IngressController, loadCertificateAuthority } from '../../lib';
 import type { ManifestObject } from '../../lib/controllers/controller';
 import { AUTH_TLS } from '../../lib/controllers/ingress-nginx';
 import { migrate, MigrateOptions } from '../../lib/migrate';
 import { FIXTURE_NOW, seedFixture } from '../fixtures';
-import { synthSeedToDisk } from '../support/chart';
+import { seedChart, synthSeedToDisk } from '../support/chart';
 import { openssl, scratchDir } from '../support/openssl';
 import { KubernetesSchemas } from '../support/schema';
 
 const FIXTURE = join(__dirname, '../fixtures/kubectl/odcp-mtls.yaml');
-const TARGETS = CONTROLLER_NAMES.filter((n) => n !== 'ingress-nginx');
+/** What synth refuses the seed with on a target (Traefik, which cannot check a CRL), or [] when it emits. */
+function synthRefusal(target: ControllerTarget): string[] {
+  try {
+    return seedChart({ controller: target }).mtls.findings.filter((f) => f.severity === 'error').map((f) => f.code);
+  } catch (e) {
+    return [(e as Error).message];
+  }
+}
+const TARGETS = CONTROLLER_NAMES.filter((n) => n !== 'ingress-nginx' && synthRefusal(IngressController.named(n)).length === 0);
+const REFUSING = CONTROLLER_NAMES.filter((n) => n !== 'ingress-nginx' && !TARGETS.includes(n));
 const schemas = KubernetesSchemas.shared();
 const scratch = scratchDir('migrate-');
 afterAll(() => scratch.cleanup());
@@ -107,6 +116,24 @@ describe.each(TARGETS)('migrate --to %s', (to) => {
     expect([text.includes('https://www.ityoudao.cn/'), text.includes('Client00[0-9]')]).toEqual([!('errorPage' in target.unsupported), !('matchCn' in target.unsupported)]);
     expect(text).toContain('external-dns.alpha.kubernetes.io/hostname: mtls.dev.ityoudao.cn');
     expect(schemas.violationsOf(parsed(text))).toEqual([]);
+  });
+});
+
+/** A target that refuses the seed at synth, for its own reason, as a target that cannot check a CRL does. */
+function refusingTarget(): ControllerTarget {
+  const base = IngressController.named(TARGETS[0]);
+  return Object.assign(Object.create(Object.getPrototypeOf(base)), base, {
+    check: (findings: Findings) => findings.error('MTLS080', 'crlPem', 'is set, but this controller cannot check a CRL: a revoked client would get in.'),
+  });
+}
+
+describe.each([...REFUSING.map((n): [string, () => ControllerTarget] => [n, () => IngressController.named(n)]), ['a target that cannot check a CRL', refusingTarget]])('migrate --to %s, which synth refuses', (_, target) => {
+  test('is refused with what synth says, and nothing to write', () => {
+    const result = migrate([FIXTURE], { ...options(TARGETS[0]), to: target() });
+    expect(result.ok).toBe(false);
+    const setup = result.setups[0];
+    expect(setup.yaml).toBeUndefined();
+    expect([...setup.findings.filter((f) => f.severity === 'error').map((f) => f.code), ...setup.refusals.map((r) => r.replace(/^Ingress odcp\/mtls-test-ingress: /, ''))]).toEqual(synthRefusal(target()));
   });
 });
 
