@@ -11,6 +11,7 @@ import { init } from './commands/init';
 import { keys } from './commands/keys';
 import { client, server } from './commands/issue';
 import { list } from './commands/list';
+import { migrate } from './commands/migrate';
 import { revoke } from './commands/revoke';
 import { colorEnabled, EXIT, Io, paint, reportError } from './output';
 import { didYouMean } from '../util/did-you-mean';
@@ -18,7 +19,7 @@ import { didYouMean } from '../util/did-you-mean';
 // mtls-pki: the PKI store from the shell, for operators used to openssl. Exit codes: 0 success, 1 a finding
 // or a refusal (bad input file, locked store, failed check), 2 a usage error.
 
-export const COMMANDS: readonly Command[] = [init, server, client, revoke, crl, keys, list, gencrl, importOpenssl, check];
+export const COMMANDS: readonly Command[] = [init, server, client, revoke, crl, keys, list, gencrl, importOpenssl, check, migrate];
 
 /**
  * The version in the package's own package.json, found from this file upwards: build/lib/cli/main.js in a

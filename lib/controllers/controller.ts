@@ -127,7 +127,7 @@ export interface EmittedObjects {
 export interface ManifestObject {
   readonly apiVersion?: string;
   readonly kind?: string;
-  readonly metadata?: { readonly name?: string; readonly namespace?: string; readonly annotations?: Record<string, string> };
+  readonly metadata?: { readonly name?: string; readonly namespace?: string; readonly annotations?: Record<string, string>; readonly labels?: Record<string, string> };
   readonly type?: string;
   readonly data?: Record<string, string>;
   readonly stringData?: Record<string, string>;
@@ -150,6 +150,8 @@ export interface ReadContext {
 export interface DeployedMtls {
   /** e.g. `Ingress odcp/web`: what the findings are about. */
   readonly where: string;
+  /** The object the setup was read from (the Ingress, or the route resource), for `mtls-pki migrate`. */
+  readonly route?: ManifestObject;
   readonly namespace?: string;
   readonly hosts: readonly string[];
   readonly backend: MtlsBackend;
