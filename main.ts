@@ -1,7 +1,8 @@
 // The example app: the seed's hand-made setup (../shared/seed), as code.
 //
 //   npm run synth          creates the PKI store in pki/ on first run, then writes dist/mtls-example.k8s.yaml
-//   npm run synth -- --controller haproxy-ingress     the same setup for another controller (f5-nginx, ...)
+//   npm run synth -- --controller haproxy-ingress     the same setup for another controller (f5-nginx, envoy-gateway,
+//                                                     contour, istio; traefik exits 1: it cannot check a CRL)
 //   kubectl apply -f dist/
 //
 // Re-running changes nothing (same keys, same bytes), so `kubectl apply` is a no-op and nginx does not

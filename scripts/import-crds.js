@@ -25,6 +25,7 @@ const CRD_IMPORTS = [
   { folder: 'f5-nginx', version: 'v1' },
   { folder: 'gateway-api', version: 'v1' },
   { folder: 'istio', version: 'v1' },
+  { folder: 'traefik', version: 'v1alpha1' },
 ];
 
 function fail(message) {

@@ -26,7 +26,8 @@ export interface MtlsCheckInput {
     readonly crlPem?: string;
     readonly caField: string;
     readonly crlField: string;
-    readonly secret: { readonly field: string; readonly name: string };
+    /** The Secret they go into; `alsoHolds`: what else it holds (Istio keeps the server key pair there too). */
+    readonly secret: { readonly field: string; readonly name: string; readonly alsoHolds?: Readonly<Record<string, string>> };
     /** Where the CRL in effect comes from when it is not in this material (F5's crlFileName). */
     readonly crlElsewhere?: string;
   };
@@ -65,7 +66,7 @@ export function checkMtls(findings: Findings, input: MtlsCheckInput, options: Mt
     });
     // ca.crt and ca.crl go into one Secret, so the size limit applies to them together.
     checkSecretSize(findings, clientTrust.secret.field, clientTrust.secret.name, {
-      'ca.crt': clientTrust.clientCaPem ?? '', ...(clientTrust.crlPem !== undefined ? { 'ca.crl': clientTrust.crlPem } : {}),
+      ...clientTrust.secret.alsoHolds, 'ca.crt': clientTrust.clientCaPem ?? '', ...(clientTrust.crlPem !== undefined ? { 'ca.crl': clientTrust.crlPem } : {}),
     }, trust?.crls.reduce((n, c) => n + c.entries.length, 0));
   }
   return { trust };

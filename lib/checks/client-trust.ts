@@ -65,9 +65,15 @@ export function checkClientTrust(findings: Findings, input: ClientTrustInput, op
     const usable = checkCrl(findings, crl, coverage, { cas, index, field, now: options.now, crlMinValidityDays: options.crlMinValidityDays, dataPlane: options.dataPlane ?? NGINX_DATA_PLANE });
     (usable ? coverage.covers : coverage.named).forEach((ca) => covered.add(ca));
   });
+  const dataPlane = options.dataPlane ?? NGINX_DATA_PLANE;
+  // Leaf-only checking needs the CRL of each CA that may issue clients: here, those that issue no other CA of the bundle.
+  const issuesCas = new Set([...issuers.values()].flat());
   for (const ca of cas.filter(actsAsCa)) {
-    if (!covered.has(ca)) {
-      findings.error('MTLS036', crlField, `has no CRL for the CA "${ca.subject}"${ca.subjectKeyId ? ` (key ${ca.subjectKeyId})` : ''}. nginx checks CRLs for every CA in the chain, so every client would fail with "unable to get certificate CRL". Append that CA's CRL, signed with that CA's own key (one PEM block per CA, concatenated).`);
+    if (covered.has(ca) || (dataPlane.leafOnlyCrl && issuesCas.has(ca))) continue;
+    if (dataPlane.leafOnlyCrl) {
+      findings.error('MTLS036', crlField, `has no CRL for the CA "${ca.subject}"${ca.subjectKeyId ? ` (key ${ca.subjectKeyId})` : ''}, which issues client certificates. Even with leaf-only CRL checking ${dataPlane.server} needs the CRL of the client's issuer, so its clients would be refused ("unable to get certificate CRL"). Append that CA's CRL, signed with that CA's own key.`);
+    } else {
+      findings.error('MTLS036', crlField, `has no CRL for the CA "${ca.subject}"${ca.subjectKeyId ? ` (key ${ca.subjectKeyId})` : ''}. ${dataPlane.server} checks CRLs for every CA in the chain, so every client would fail with "unable to get certificate CRL". Append that CA's CRL, signed with that CA's own key (one PEM block per CA, concatenated).`);
     }
   }
   return { cas, crls };

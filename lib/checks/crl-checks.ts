@@ -1,4 +1,4 @@
-import type { DataPlaneBehaviour } from './data-plane';
+import { crlExpiryOf, DataPlaneBehaviour } from './data-plane';
 import { CertificateFacts, CrlFacts, isWeakSignatureAlgorithm } from '../pki';
 import { SignatureCheck } from '../pki/signature';
 import { verifyCrlSignature } from '../pki/crl';
@@ -129,11 +129,13 @@ function checkCrlContent(findings: Findings, crl: CrlFacts, context: CrlCheckCon
   if (crl.nextUpdate) {
     const left = crl.nextUpdate.getTime() - now;
     const regenerate = 'Regenerate it (`mtls-pki crl`, or `openssl ca -gencrl -crldays N`), re-synth and apply.';
-    const { server, refusal } = context.dataPlane;
+    const { server, refusal, crlExpiry } = context.dataPlane;
+    const expiry = crlExpiryOf(context.dataPlane);
     if (left <= 0) {
-      findings.error('MTLS034', field, `from "${crl.issuer}" expired at ${crl.nextUpdate.toISOString()}. ${server} then rejects EVERY client certificate ("CRL has expired"): ${refusal} for every client. ${regenerate}`);
+      findings.error('MTLS034', field, `from "${crl.issuer}" expired at ${crl.nextUpdate.toISOString()}. ${expiry}. ${regenerate}`);
     } else if (left < context.crlMinValidityDays * DAY_MS) {
-      findings.error('MTLS035', field, `from "${crl.issuer}" expires at ${crl.nextUpdate.toISOString()}, in ${(left / DAY_MS).toFixed(1)} days, within the ${context.crlMinValidityDays}-day threshold; after that ${server} rejects every client: ${refusal} for every client. ${regenerate}`);
+      const after = crlExpiry === undefined ? `after that ${server} rejects every client: ${refusal} for every client` : `once it has expired, ${expiry}`;
+      findings.error('MTLS035', field, `from "${crl.issuer}" expires at ${crl.nextUpdate.toISOString()}, in ${(left / DAY_MS).toFixed(1)} days, within the ${context.crlMinValidityDays}-day threshold; ${after}. ${regenerate}`);
     }
   }
   if (crl.duplicateSerials.length) {

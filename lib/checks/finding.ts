@@ -82,10 +82,16 @@ export const CHECKS = {
   MTLS082: 'a referenced client CA Secret or Policy is missing or unusable',
   MTLS083: 'an F5 Policy reads its CRL from a file outside the manifests (crlFileName)',
   MTLS084: 'HAProxy Ingress auth-tls-strict is false (fail-open on a broken CA Secret)',
-  MTLS085: 'HAProxy Ingress cannot limit the verify depth the client CA bundle needs',
+  MTLS085: 'the controller cannot limit the verify depth the client CA bundle needs',
   MTLS086: 'F5 NGINX Ingress Controller ignores an IngressMTLS policy',
   MTLS090: 'the store\'s current server certificate is revoked',
   MTLS091: 'a client certificate of the store expires soon or has expired',
+  MTLS100: 'the controller cannot check a CRL (Traefik), so the target is refused',
+  MTLS101: 'revocation checking is off by choice (Traefik with acceptNoRevocation)',
+  MTLS102: 'an Envoy Gateway CRL reference holds more than one PEM block',
+  MTLS103: 'the CRL is checked for the client certificate only (leaf-only)',
+  MTLS104: 'the CRL is under a key or in an object the controller does not read',
+  MTLS105: 'a field needs a newer controller version',
 } as const;
 export type CheckCode = keyof typeof CHECKS;
 

@@ -23,5 +23,6 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'gencrl', brief: 'Make a CRL from an existing openssl CA database', load: () => (require('./commands/gencrl') as typeof import('./commands/gencrl')).gencrl },
   { name: 'import-openssl', brief: 'Adopt an openssl CA and its index.txt revocations into the PKI store', load: () => (require('./commands/import-openssl') as typeof import('./commands/import-openssl')).importOpenssl },
   { name: 'check', brief: 'Run the synth-time checks on PEM files, synthesized manifests, or the PKI store', load: () => (require('./commands/check') as typeof import('./commands/check')).check },
+  { name: 'migrate', brief: 'Move ingress-nginx mTLS manifests to another controller, keeping the CRL', load: () => (require('./commands/migrate') as typeof import('./commands/migrate')).migrate },
 ];
 /* eslint-enable @typescript-eslint/no-require-imports */

@@ -1,5 +1,6 @@
 import type { Finding } from '../checks';
 import { CHECKS } from '../checks/finding';
+import type { MigrationResult } from '../migrate';
 import type { AuditEntry, CertificateRecord, CrlStatus, IssuedLeaf, RevocationRecord, StoreListing } from '../store';
 
 // The JSON every command prints with --json: documented in docs/CLI.md and built
@@ -139,5 +140,34 @@ export function crlJson(statuses: readonly CrlStatus[], pruned: readonly Revocat
     adopted: recovered.adopted.map(audited),
     forgotten: recovered.forgotten.map(audited),
     out: out ?? null,
+  };
+}
+
+/**
+ * What `migrate` read, carried, could not carry and wrote. `files[].yaml` holds the manifests only when they went
+ * to stdout (no --out): with --out they are in the files, and the key is not printed again.
+ */
+export function migrateJson(result: MigrationResult, inputs: readonly string[], out: string | undefined, written: readonly string[]) {
+  const finding = (f: Finding) => ({ code: f.code, severity: f.severity, title: CHECKS[f.code], field: f.field, message: f.message });
+  return {
+    format: 'mtls-pki-migrate',
+    version: JSON_VERSION,
+    to: result.to.name,
+    ok: result.ok,
+    inputs: [...inputs],
+    objectsRead: [...result.objectsRead],
+    readFindings: result.readFindings.map(finding),
+    setups: result.setups.map((s) => ({
+      source: s.source,
+      carried: s.carried.map((c) => ({ from: c.from, value: c.value, to: c.to })),
+      lost: s.lost.map((l) => ({ from: l.from, value: l.value, why: l.why })),
+      notes: [...s.notes],
+      refusals: [...s.refusals],
+      findings: s.findings.map(finding),
+      objects: [...s.objects],
+    })),
+    untouched: [...result.untouched],
+    out: out ?? null,
+    files: result.ok ? result.setups.map((s, i) => ({ source: s.source, path: out === undefined ? null : written[i], yaml: out === undefined ? s.yaml ?? null : null })) : [],
   };
 }

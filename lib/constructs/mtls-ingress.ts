@@ -24,7 +24,8 @@ export interface MtlsIngressProps {
   /** Ingress pathType. @default "ImplementationSpecific" */
   readonly pathType?: 'Exact' | 'Prefix' | 'ImplementationSpecific';
   /**
-   * The ingress controller to emit for: `IngressController.ingressNginx()`, `.f5Nginx()` or `.haproxyIngress()`.
+   * The ingress controller to emit for: `IngressController.ingressNginx()`, `.f5Nginx()`, `.haproxyIngress()`,
+   * `.envoyGateway()`, `.contour()` or `.istio()` (`.traefik()` is refused: it cannot check a CRL).
    * The checks on the PEM material are the same for all; each target refuses the settings it cannot express.
    * @default IngressController.ingressNginx()
    */
@@ -62,7 +63,11 @@ export interface MtlsIngressProps {
   readonly ingressName?: string;
   /** Name of the `kubernetes.io/tls` Secret. @default - "<id>-server-tls" */
   readonly serverSecretName?: string;
-  /** Name of the Secret holding ca.crt and ca.crl (Opaque; `nginx.org/ca` for F5). @default - "<id>-client-ca" */
+  /**
+   * Name of the Secret holding ca.crt and ca.crl (Opaque; `nginx.org/ca` for F5; ca.crt and crl.pem for Contour;
+   * Envoy Gateway adds one Secret `<name>-crl-<n>` per CRL; unused for Istio, whose one Secret is serverSecretName).
+   * @default - "<id>-client-ca"
+   */
   readonly clientCaSecretName?: string;
   /** Namespace of the objects. @default - the chart's namespace (one is required) */
   readonly namespace?: string;
@@ -87,6 +92,12 @@ export interface MtlsIngressProps {
   readonly labels?: Readonly<Record<string, string>>;
   /** The time the checks judge validity against. @default - the time of synth */
   readonly now?: Date;
+  /**
+   * Receives each warning finding once, at synth (error findings fail synth instead). A snapshot test that
+   * expects a warning can collect it here, or read `findings`, and keep its output clean.
+   * @default one line on stderr per warning: `warning: [<construct path>] MTLSnnn warning …`
+   */
+  readonly onWarning?: (line: string) => void;
 }
 
 /**
@@ -129,7 +140,7 @@ export class MtlsIngress extends Construct {
 
     const findings = new Findings();
     const settings = refuseUnsupported(findings, target, intent, fieldOf);
-    if (names.serverSecret === names.clientCaSecret) {
+    if (names.serverSecret === names.clientCaSecret && !target.secrets.clientTrust.inServerSecret) {
       findings.error('MTLS081', 'clientCaSecretName', `"${names.clientCaSecret}" is also the server TLS Secret's name, so one Secret would hold the key pair and the client CA, and ${target.displayName} would misread it (HAProxy Ingress ignores ca.crl in such a Secret). Give the two Secrets different names.`);
     }
     const { trust } = checkSetup(findings, target, {
@@ -141,7 +152,14 @@ export class MtlsIngress extends Construct {
         servers: [{
           hosts: intent.hosts, ...props.serverTls, chainField: 'serverTls.certificateChainPem', keyField: 'serverTls.privateKeyPem', secret: { field: 'serverTls', name: names.serverSecret },
         }],
-        clientTrust: { clientCaPem: props.clientCaPem, crlPem: props.crlPem, caField: 'clientCaPem', crlField: 'crlPem', secret: { field: 'crlPem', name: names.clientCaSecret } },
+        clientTrust: {
+          clientCaPem: props.clientCaPem, caField: 'clientCaPem', crlField: 'crlPem',
+          secret: target.secrets.clientTrust.inServerSecret
+            ? { field: 'crlPem', name: names.serverSecret, alsoHolds: { 'tls.crt': props.serverTls.certificateChainPem ?? '', 'tls.key': props.serverTls.privateKeyPem ?? '' } }
+            : { field: 'crlPem', name: names.clientCaSecret },
+          // A controller that reads no CRL gets none: its target says so (Traefik, MTLS100/MTLS101), not the CRL checks.
+          ...(target.secrets.clientTrust.crlNotRead ? { crlElsewhere: 'nowhere' } : { crlPem: props.crlPem }),
+        },
       },
     }, {
       now, crlMinValidityDays: props.crlMinValidityDays ?? DEFAULT_CRL_MIN_VALIDITY_DAYS, serverMinValidityDays: props.serverCertificateMinValidityDays ?? DEFAULT_SERVER_MIN_VALIDITY_DAYS,
@@ -167,7 +185,8 @@ export class MtlsIngress extends Construct {
       validate: () => {
         if (!warned) {
           warned = true;
-          for (const w of this.findings.filter((f) => f.severity === 'warning')) process.stderr.write(`warning: [${this.node.path}] ${formatFinding(w)}\n`);
+          const report = props.onWarning ?? ((line: string) => void process.stderr.write(`${line}\n`));
+          for (const w of this.findings.filter((f) => f.severity === 'warning')) report(`warning: [${this.node.path}] ${formatFinding(w)}`);
         }
         return this.findings.filter((f) => f.severity === 'error').map(formatFinding);
       },

@@ -1,6 +1,7 @@
 // The checks of one mTLS setup for one target, the same for the construct's props and for manifests read back:
 // the common settings, the PEM material (checkMtls, once whatever the target), then the target's own checks.
 import { checkMtls, MtlsCheckInput, MtlsFacts } from '../checks/check-mtls';
+import type { DataPlaneBehaviour } from '../checks/data-plane';
 import type { Findings } from '../checks/finding';
 import { checkIngressSettings } from '../checks/ingress-settings';
 import type { ControllerTarget, MtlsBackend, MtlsSettings, OptionalSetting, TargetCheckInput } from './controller';
@@ -21,6 +22,8 @@ export interface SetupToCheck {
   readonly asDeployed: boolean;
   fieldOf: TargetCheckInput['fieldOf'];
   readonly material: MtlsCheckInput;
+  /** What the data plane does, when the manifests say otherwise than the target's defaults (leaf-only CRL checking). */
+  readonly dataPlane?: DataPlaneBehaviour;
 }
 
 export interface SetupCheckOptions {
@@ -36,8 +39,8 @@ export function checkSetup(findings: Findings, target: ControllerTarget, setup: 
     names: setup.names, verifyClient: settings.verifyClient, verifyDepth: settings.verifyDepth, backend: setup.backend, path: setup.path, pathType: setup.pathType,
     extraAnnotations: setup.extraAnnotations, ownsAnnotation: (key) => target.ownsAnnotation(key), wording: target.wording,
   });
-  const facts = checkMtls(findings, setup.material, { ...options, dataPlane: target.dataPlane });
-  target.check(findings, { settings, hosts: setup.hosts, backend: setup.backend, trust: facts.trust, fieldOf: setup.fieldOf, asDeployed: setup.asDeployed });
+  const facts = checkMtls(findings, setup.material, { ...options, dataPlane: setup.dataPlane ?? target.dataPlane });
+  target.check(findings, { settings, hosts: setup.hosts, backend: setup.backend, pathType: setup.pathType, trust: facts.trust, fieldOf: setup.fieldOf, asDeployed: setup.asDeployed });
   return facts;
 }
 

@@ -11,7 +11,7 @@ import type { SettingsWording } from '../checks/ingress-settings';
 import type { Findings } from '../checks/finding';
 
 /** The names `npm run synth -- --controller <name>` and the README use. */
-export const CONTROLLER_NAMES = ['ingress-nginx', 'f5-nginx', 'haproxy-ingress'] as const;
+export const CONTROLLER_NAMES = ['ingress-nginx', 'f5-nginx', 'haproxy-ingress', 'envoy-gateway', 'contour', 'istio', 'traefik'] as const;
 export type ControllerName = typeof CONTROLLER_NAMES[number];
 
 /** The server certificate chain and key: what `kubectl create secret tls --cert --key` takes. */
@@ -81,6 +81,12 @@ export interface SecretShapes {
     readonly crlKey: string;
     /** Keys that, all present, make the controller read the Secret as something else: never emitted, refused when found. */
     readonly forbiddenKeys: readonly string[];
+    /** ca.crt and the CRL are keys of the server TLS Secret (Istio's credential Secret), not of a Secret of their own. @default false */
+    readonly inServerSecret?: boolean;
+    /** Each CRL gets a Secret of its own, because the controller checks only the first PEM block of each (Envoy Gateway). @default false */
+    readonly secretPerCrl?: boolean;
+    /** The controller never reads a CRL (Traefik): no CRL key is written. @default false */
+    readonly crlNotRead?: boolean;
   };
 }
 
@@ -88,11 +94,17 @@ export interface SecretShapes {
 export const OPTIONAL_SETTINGS = ['errorPage', 'matchCn', 'passCertificateToUpstream'] as const;
 export type OptionalSetting = typeof OPTIONAL_SETTINGS[number];
 
+/** What a setting is called in the construct's props, for the messages of targets that name no field for it. */
+export const SETTING_PROPS: Readonly<Record<keyof MtlsSettings | 'hosts' | 'backend.port', string>> = {
+  verifyClient: 'verifyClient', verifyDepth: 'verifyDepth', errorPage: 'errorPage', passCertificateToUpstream: 'passCertificateToUpstream', matchCn: 'matchCn', hosts: 'hosts', 'backend.port': 'backend.port',
+};
+
 /** The input of a target's own checks: the settings as given (construct) or as deployed (manifests). */
 export interface TargetCheckInput {
   readonly settings: MtlsSettings;
   readonly hosts: readonly string[];
   readonly backend: MtlsBackend;
+  readonly pathType: string;
   /** The parsed client CA bundle and CRLs, when they could be read. */
   readonly trust?: ClientTrustFacts;
   /** Names a setting for a message: the prop (`verifyDepth`) or the annotation or field that holds it. */
@@ -115,7 +127,7 @@ export interface EmittedObjects {
 export interface ManifestObject {
   readonly apiVersion?: string;
   readonly kind?: string;
-  readonly metadata?: { readonly name?: string; readonly namespace?: string; readonly annotations?: Record<string, string> };
+  readonly metadata?: { readonly name?: string; readonly namespace?: string; readonly annotations?: Record<string, string>; readonly labels?: Record<string, string> };
   readonly type?: string;
   readonly data?: Record<string, string>;
   readonly stringData?: Record<string, string>;
@@ -138,6 +150,8 @@ export interface ReadContext {
 export interface DeployedMtls {
   /** e.g. `Ingress odcp/web`: what the findings are about. */
   readonly where: string;
+  /** The object the setup was read from (the Ingress, or the route resource), for `mtls-pki migrate`. */
+  readonly route?: ManifestObject;
   readonly namespace?: string;
   readonly hosts: readonly string[];
   readonly backend: MtlsBackend;
@@ -155,7 +169,14 @@ export interface DeployedMtls {
     readonly crlPem?: string;
     /** Where the CRL in effect comes from when it is not in the manifests (then crlPem is undefined). */
     readonly crlElsewhere?: string;
+    /** What else the same Secret holds, counted in its size (Istio's credential holds the key pair too). */
+    readonly alsoHolds?: Readonly<Record<string, string>>;
+    /** How findings name the CA and the CRL. @default - "<field> ca.crt", "<field> ca.crl" */
+    readonly caField?: string;
+    readonly crlField?: string;
   };
+  /** What the data plane does as deployed, when it differs from the target's defaults (leaf-only CRL checking). */
+  readonly dataPlane?: DataPlaneBehaviour;
   /** The server TLS Secrets the routes name, found in the folder. */
   readonly serverTls: readonly { readonly field: string; readonly secretName: string; readonly hosts: readonly string[]; readonly chainPem: string; readonly keyPem: string }[];
 }
@@ -165,7 +186,7 @@ export interface ControllerTarget {
   readonly name: ControllerName;
   /** As users know it, e.g. "HAProxy Ingress (jcmoraisjr)". */
   readonly displayName: string;
-  /** The oldest controller version that does all this target emits, e.g. "v0.16.0". */
+  /** The oldest controller version that does all this target emits (and checks the CRL), e.g. "v0.16.0". */
   readonly minimumVersion: string;
   /** The IngressClass (or class field) used when the construct's prop is not set. */
   readonly defaultIngressClassName: string;

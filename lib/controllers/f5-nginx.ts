@@ -8,12 +8,14 @@ import type * as NginxOrg from '../../imports/k8s.nginx.org';
 import { NGINX_DATA_PLANE } from '../checks/data-plane';
 import type { Findings } from '../checks/finding';
 import type {
-  ControllerTarget, DeployedMtls, EmittedObjects, ManifestObject, MtlsIntent, MtlsSettings, ReadContext, SecretShapes, TargetCheckInput,
+  ControllerTarget, DeployedMtls, EmittedObjects, ManifestObject, MtlsIntent, ReadContext, SecretShapes, TargetCheckInput,
 } from './controller';
+import { SETTING_PROPS } from './controller';
 import { emitIngress, emitSecrets, objectMeta } from './emit';
 import { FieldTable, same } from './field-table';
 import { firstBackend, ingressHosts, serverTlsOfIngress } from './read';
 import { checkSecretShape } from './secret-shape';
+import { requireOneHost, requirePortNumber } from './target-checks';
 
 /** Options of the F5 NGINX Ingress Controller target. */
 export interface F5NginxOptions {
@@ -63,9 +65,7 @@ const SECRETS: SecretShapes = {
   clientTrust: { type: 'nginx.org/ca', typeRequired: true, caKey: 'ca.crt', crlKey: 'ca.crl', forbiddenKeys: [] },
 };
 
-const PROPS: Record<keyof MtlsSettings | 'hosts' | 'backend.port', string> = {
-  verifyClient: 'verifyClient', verifyDepth: 'verifyDepth', errorPage: 'errorPage', passCertificateToUpstream: 'passCertificateToUpstream', matchCn: 'matchCn', hosts: 'hosts', 'backend.port': 'backend.port',
-};
+const PROPS = SETTING_PROPS;
 
 const REFUSED_500 = 'F5 NGINX Ingress Controller then rejects the Policy and answers 500 to every request of the route';
 
@@ -108,12 +108,8 @@ export class F5NginxTarget implements ControllerTarget {
 
   check(findings: Findings, input: TargetCheckInput): void {
     if (this.resource !== 'virtualServer') return;
-    if (input.hosts.length > 1) {
-      findings.error('MTLS080', input.fieldOf('hosts'), `lists ${input.hosts.length} hosts, but a VirtualServer serves one. Use one MtlsIngress per host, or IngressController.f5Nginx({ resource: 'ingress' }).`);
-    }
-    if (typeof input.backend.port !== 'number') {
-      findings.error('MTLS080', input.fieldOf('backend.port'), `is the port name "${input.backend.port}", but a VirtualServer upstream takes a port number. Give the Service's port number.`);
-    }
+    requireOneHost(findings, input, 'a VirtualServer', ', or IngressController.f5Nginx({ resource: \'ingress\' })');
+    requirePortNumber(findings, input, 'a VirtualServer upstream');
   }
 
   emit(scope: Construct, intent: MtlsIntent, clientCaAnnotations: Readonly<Record<string, string>> | undefined): EmittedObjects {

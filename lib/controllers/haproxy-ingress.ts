@@ -4,12 +4,14 @@
 import type { Construct } from 'constructs';
 import type { Findings } from '../checks/finding';
 import type {
-  ControllerTarget, DeployedMtls, EmittedObjects, ManifestObject, MtlsIntent, MtlsSettings, ReadContext, SecretShapes, TargetCheckInput,
+  ControllerTarget, DeployedMtls, EmittedObjects, ManifestObject, MtlsIntent, ReadContext, SecretShapes, TargetCheckInput,
 } from './controller';
+import { SETTING_PROPS } from './controller';
 import { emitIngress, emitSecrets } from './emit';
 import { FieldTable, parseGoBool, same, splitSecretRef } from './field-table';
 import { firstBackend, ingressHosts, serverTlsOfIngress } from './read';
 import { checkSecretShape } from './secret-shape';
+import { checkDepthUnenforced } from './target-checks';
 
 export const HAPROXY_INGRESS_ANNOTATION_PREFIX = 'haproxy-ingress.github.io/';
 
@@ -47,9 +49,7 @@ const SECRETS: SecretShapes = {
   clientTrust: { type: 'Opaque', typeRequired: false, caKey: 'ca.crt', crlKey: 'ca.crl', forbiddenKeys: ['tls.crt', 'tls.key'] },
 };
 
-const PROPS: Record<keyof MtlsSettings | 'hosts' | 'backend.port', string> = {
-  verifyClient: 'verifyClient', verifyDepth: 'verifyDepth', errorPage: 'errorPage', passCertificateToUpstream: 'passCertificateToUpstream', matchCn: 'matchCn', hosts: 'hosts', 'backend.port': 'backend.port',
-};
+const PROPS = SETTING_PROPS;
 
 export class HaproxyIngressTarget implements ControllerTarget {
   readonly name = 'haproxy-ingress';
@@ -74,14 +74,11 @@ export class HaproxyIngressTarget implements ControllerTarget {
   }
 
   check(findings: Findings, input: TargetCheckInput): void {
-    const { errorPage, verifyDepth } = input.settings;
+    const { errorPage } = input.settings;
     if (errorPage !== undefined && !/^https?:\/\/[^\s]+$/.test(errorPage)) {
       findings.error('MTLS052', input.fieldOf('errorPage'), `"${errorPage}" is not an http(s) URL. HAProxy Ingress redirects refused clients there (303 Location: <value>), so it must be an absolute URL without spaces, e.g. "https://errors.example.com/mtls-denied".`);
     }
-    const depth = input.trust ? deepestClientChain(input.trust.cas) : 0;
-    if (verifyDepth !== undefined && depth > verifyDepth) {
-      findings.error('MTLS085', input.fieldOf('verifyDepth'), `is ${verifyDepth}, but the client CA bundle holds a CA with ${depth} intermediate(s) between its clients and the root. HAProxy Ingress has no verify-depth setting and haproxy checks chains of any depth, so those clients would be admitted where nginx refuses them. Remove the deeper CAs from clientCaPem, or set verifyDepth to ${depth} to admit them on purpose.`);
-    }
+    checkDepthUnenforced(findings, input, this.displayName, this.dataPlane.server);
   }
 
   emit(scope: Construct, intent: MtlsIntent, clientCaAnnotations: Readonly<Record<string, string>> | undefined): EmittedObjects {
@@ -131,14 +128,4 @@ export class HaproxyIngressTarget implements ControllerTarget {
     }
     return { ...deployed, clientTrust: { field, secretName: ref.name, caPem: values['ca.crt'], crlPem: values['ca.crl'] } };
   }
-}
-
-/** The most intermediates a client of this bundle can have above it (0 when every CA is a root). */
-function deepestClientChain(cas: readonly { readonly selfIssued: boolean; readonly subjectDerHex: string; readonly issuerDerHex: string }[]): number {
-  const depthOf = (ca: typeof cas[number], seen: number): number => {
-    if (ca.selfIssued || seen > cas.length) return 0;
-    const issuer = cas.find((c) => c.subjectDerHex === ca.issuerDerHex && c !== ca);
-    return 1 + (issuer ? depthOf(issuer, seen + 1) : 0);
-  };
-  return Math.max(0, ...cas.map((ca) => depthOf(ca, 0)));
 }

@@ -15,7 +15,7 @@ import { firstBackend, ingressHosts, serverTlsOfIngress } from './read';
 /** The annotation prefix ingress-nginx reads (its `--annotations-prefix` default). */
 export const NGINX_ANNOTATION_PREFIX = 'nginx.ingress.kubernetes.io/';
 
-interface AuthTls {
+export interface AuthTls {
   readonly secret: string;
   readonly verifyClient: string;
   readonly verifyDepth: number;
@@ -24,8 +24,8 @@ interface AuthTls {
   readonly matchCn: string | undefined;
 }
 
-/** The six auth-tls annotations: written by the construct, read back by `check --manifests`. */
-const AUTH_TLS = new FieldTable<AuthTls>(NGINX_ANNOTATION_PREFIX, {
+/** The six auth-tls annotations: written by the construct, read back by `check --manifests` and `migrate`. */
+export const AUTH_TLS = new FieldTable<AuthTls>(NGINX_ANNOTATION_PREFIX, {
   secret: { key: 'auth-tls-secret', write: same, read: same },
   verifyClient: { key: 'auth-tls-verify-client', write: same, read: same },
   verifyDepth: { key: 'auth-tls-verify-depth', write: String, read: Number },
@@ -101,7 +101,7 @@ export class IngressNginxTarget implements ControllerTarget {
     const a = AUTH_TLS.read(ingress.metadata?.annotations);
     const ref = splitSecretRef(a.secret ?? '', namespace);
     const deployed = {
-      where, namespace, hosts: ingressHosts(ingress), ...firstBackend(ingress),
+      where, route: ingress, namespace, hosts: ingressHosts(ingress), ...firstBackend(ingress),
       settings: { verifyClient: a.verifyClient ?? 'on', verifyDepth: a.verifyDepth ?? 1, errorPage: a.errorPage, matchCn: a.matchCn, passCertificateToUpstream: a.passCertificateToUpstream },
       clientCaSecretNamespace: ref.namespace,
       fieldOf: (setting: keyof typeof PROPS) => PROPS[setting],

@@ -1,5 +1,6 @@
 // Reading an Ingress back from manifests, the same way for every Ingress-based target.
 import type { DeployedMtls, ManifestObject, ReadContext, SecretShapes } from './controller';
+import { checkSecretShape } from './secret-shape';
 
 /** The hosts of the Ingress rules. */
 export function ingressHosts(ingress: ManifestObject): string[] {
@@ -30,4 +31,29 @@ export function serverTlsOfIngress(context: ReadContext, ingress: ManifestObject
       chainPem: values[shapes.serverTls.certificateKey] ?? '', keyPem: values[shapes.serverTls.privateKeyKey] ?? '',
     }];
   });
+}
+
+/** e.g. `HTTPProxy odcp/web`: how findings name an object read from manifests. */
+export function whereOf(o: ManifestObject): string {
+  return `${o.kind} ${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? '(unnamed)'}`;
+}
+
+/** Whether the object is of `kind` in the API group `group` (any version). */
+export function isKind(o: ManifestObject, group: string, kind: string): boolean {
+  return o.kind === kind && typeof o.apiVersion === 'string' && o.apiVersion.startsWith(`${group}/`);
+}
+
+/**
+ * The server TLS Secret `namespace/secretName` as a route names it, if it is in the folder and of a type the
+ * controller reads (MTLS081 otherwise); its PEM under the shape's keys.
+ */
+export function serverTlsOfSecret(
+  context: ReadContext, namespace: string, secretName: string, hosts: readonly string[], shapes: SecretShapes, controller: string,
+): DeployedMtls['serverTls'] {
+  const secret = context.secret(namespace, secretName);
+  if (!secret) return [];
+  const field = `Secret ${namespace}/${secretName}`;
+  if (!checkSecretShape(context.findings, field, secret, {}, shapes.serverTls, controller, 'does not serve the host with it')) return [];
+  const values = context.secretValues(secret, field);
+  return [{ field, secretName, hosts, chainPem: values[shapes.serverTls.certificateKey] ?? '', keyPem: values[shapes.serverTls.privateKeyKey] ?? '' }];
 }

@@ -21,7 +21,10 @@ export const PBKDF2_ITERATIONS = 600_000;
 /** What PKCS#12 and PKCS#8 writers must not go below (RFC 8018 asks for 1000; OpenSSL 3 writes 2048). */
 export const PBKDF2_MIN_ITERATIONS = 2048;
 
-/** The PBES2 parameters pkijs takes: PBKDF2-HMAC-SHA-256 and AES-256-CBC (pkijs draws salt and IV). */
+/**
+ * The PBES2 parameters pkijs takes: PBKDF2-HMAC-SHA-256 and AES-256-CBC (pkijs draws salt and IV).
+ * @internal pkijs types stay out of the published declarations.
+ */
 export function pbes2Parameters(password: string, iterationCount: number): { password: ArrayBuffer; contentEncryptionAlgorithm: pkijs.ContentEncryptionAlgorithm; hmacHashAlgorithm: string; iterationCount: number } {
   const aes256cbc = { name: 'AES-CBC', length: 256 } as unknown as pkijs.ContentEncryptionAlgorithm;
   return { password: toArrayBuffer(new TextEncoder().encode(password)), contentEncryptionAlgorithm: aes256cbc, hmacHashAlgorithm: 'SHA-256', iterationCount };

@@ -98,6 +98,14 @@ export function decodePemExpecting(text: string, labels: readonly string[], sour
 }
 
 /**
+ * Each PEM block of `text` as a PEM text of its own (re-encoded: 64-character lines, trailing newline), for a
+ * controller that reads one block per object. Throws a UserInputError on bad PEM, like decodePem.
+ */
+export function splitPem(text: string, source = 'PEM input'): string[] {
+  return decodePem(text, source).map((block) => encodePem(block.label, block.der));
+}
+
+/**
  * Encodes DER as PEM: 64-character lines, LF line ends, trailing newline (what openssl writes). Base64 once,
  * then the lines are moved into place inside one buffer, without a string per line: a 100k-entry CRL has
  * 75,000 lines.

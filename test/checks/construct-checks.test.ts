@@ -123,7 +123,8 @@ describe('every check code fires on a real bad input, with a message that names 
   });
 
   test('MTLS009: a server certificate expiring within 30 days is a warning, and synth still succeeds', async () => {
-    const { mtls } = seedChart(props({ serverTls: { certificateChainPem: m.expiringServer.certificatePem + m.serverCa.certificatePem, privateKeyPem: m.expiringServer.privateKeyPem }, crlPem: await m.crl(m.clientCa) }));
+    // onWarning: undefined, the default: synth prints each warning on stderr.
+    const { mtls } = seedChart(props({ serverTls: { certificateChainPem: m.expiringServer.certificatePem + m.serverCa.certificatePem, privateKeyPem: m.expiringServer.privateKeyPem }, crlPem: await m.crl(m.clientCa), onWarning: undefined }));
     expect(mtls.findings).toEqual([expect.objectContaining({ code: 'MTLS009', severity: 'warning', message: expect.stringMatching(/expires in 9\.0 days/) })]);
     // Synth prints the warning on stderr; caught here so that it is checked, not left as noise in the test output.
     const stderr = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
@@ -133,6 +134,19 @@ describe('every check code fires on a real bad input, with a message that names 
     } finally {
       stderr.mockRestore();
     }
+  });
+
+  test('onWarning receives each warning line at synth instead of stderr', async () => {
+    const lines: string[] = [];
+    const { mtls } = seedChart(props({ serverTls: { certificateChainPem: m.expiringServer.certificatePem + m.serverCa.certificatePem, privateKeyPem: m.expiringServer.privateKeyPem }, crlPem: await m.crl(m.clientCa), onWarning: (l) => lines.push(l) }));
+    const stderr = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      expect(mtls.node.validate()).toEqual([]);
+      expect(stderr).not.toHaveBeenCalled();
+    } finally {
+      stderr.mockRestore();
+    }
+    expect(lines).toEqual([expect.stringMatching(/^warning: \[seed\/mtls\] MTLS009 warning serverTls\.certificateChainPem: .*expires in 9\.0 days/)]);
   });
 
   test('MTLS040: a CRL that makes the Secret exceed 1 MiB names the entry count and the pruning option', async () => {
@@ -164,8 +178,10 @@ describe('every check code fires on a real bad input, with a message that names 
 
   test('every code in CHECKS is exercised by a test', () => {
     // MTLS057, MTLS059, MTLS064 and MTLS070 judge deployed manifests: test/checks/manifests.test.ts.
-    // MTLS080-MTLS086 are the controller targets' checks: test/controllers/target-checks.test.ts.
-    const targets = ['MTLS080', 'MTLS081', 'MTLS082', 'MTLS083', 'MTLS084', 'MTLS085', 'MTLS086'];
+    // MTLS080-MTLS086 are the controller targets' checks: test/controllers/target-checks.test.ts; MTLS100-MTLS105
+    // those of the Gateway-era targets: test/controllers/gateway-checks.test.ts. MTLS090 and MTLS091 judge the
+    // store: test/cli/operator.test.ts.
+    const targets = ['MTLS080', 'MTLS081', 'MTLS082', 'MTLS083', 'MTLS084', 'MTLS085', 'MTLS086', 'MTLS100', 'MTLS101', 'MTLS102', 'MTLS103', 'MTLS104', 'MTLS105', 'MTLS090', 'MTLS091'];
     const tested = new Set([...cases.map((c) => c[0]), 'MTLS009', 'MTLS040', 'MTLS062', 'MTLS057', 'MTLS059', 'MTLS064', 'MTLS070', ...targets]);
     expect(Object.keys(CHECKS).filter((c) => !tested.has(c))).toEqual([]);
   });

@@ -31,6 +31,22 @@ describe('checkManifests on synthesized YAML (mtls-pki check --manifests)', () =
     expect(codesAt(CRL_NEXT_UPDATE + 1000)).toContain('MTLS034');
   });
 
+  test('kubectl\'s kind: List is read item by item; a syntax error is refused with the file and line, not half read', () => {
+    const list = join(tmp.dir, 'as-list');
+    mkdirSync(list);
+    const objects = Yaml.load(file);
+    writeFileSync(join(list, 'list.yaml'), Yaml.stringify({ apiVersion: 'v1', kind: 'List', items: objects, metadata: { resourceVersion: '' } }));
+    expect(checkManifests(list, { now: new Date('2124-01-01T00:00:00Z') }).map((f) => f.code)).toContain('MTLS034');
+    // The same text with one tab for indentation: cdk8s's Yaml.load returned a salvaged document for it.
+    const text = readFileSync(file, 'utf8').split('\n');
+    const at = text.findIndex((l) => l.startsWith('  name: mtls-client-ca-secret'));
+    text[at] = text[at].replace('  ', '\t');
+    const bad = join(tmp.dir, 'bad.yaml');
+    writeFileSync(bad, text.join('\n'));
+    expect(Yaml.load(bad).length).toBeGreaterThan(0);
+    expect(() => checkManifests(bad)).toThrow(`${bad}:${at + 1}: is not valid YAML: Tabs are not allowed as indentation.`);
+  });
+
   test('a CA Secret without ca.crt is the controller\'s fail-open state: MTLS070', () => {
     const yaml = readFileSync(file, 'utf8');
     const broken = join(tmp.dir, 'broken');
@@ -112,7 +128,7 @@ describe('checkManifests on synthesized YAML (mtls-pki check --manifests)', () =
     const empty = scratchDir();
     try {
       writeFileSync(join(empty.dir, 'x.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n');
-      expect(() => checkManifests(empty.dir)).toThrow(/holds no mTLS setup of a known controller \(an Ingress with the nginx\.ingress\.kubernetes\.io\/auth-tls-secret or haproxy-ingress\.github\.io\/auth-tls-secret annotation, or an F5 Policy/);
+      expect(() => checkManifests(empty.dir)).toThrow(/holds no mTLS setup of a known controller \(an Ingress with the nginx\.ingress\.kubernetes\.io\/auth-tls-secret or haproxy-ingress\.github\.io\/auth-tls-secret annotation, an F5 Policy with ingressMTLS that an Ingress or VirtualServer names, an Envoy Gateway ClientTrafficPolicy/);
     } finally {
       empty.cleanup();
     }

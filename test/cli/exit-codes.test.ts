@@ -56,6 +56,10 @@ const USAGE: readonly (readonly string[])[] = [
   ['import-openssl', '--index', 'i', '--ca-cert', 'c', '--ca-key', 'k', '--as', 'neither'],
   ['check', '--manifests', 'dist', '--client-ca', 'ca.pem'],
   ['check', '--crl-min-days', 'abc'],
+  ['migrate', '--to', 'haproxy-ingress'],
+  ['migrate', 'in.yaml'],
+  ['migrate', '--to', 'traefk', 'in.yaml'],
+  ['migrate', '--to', 'ingress-nginx', 'in.yaml'],
 ];
 
 const REFUSED: readonly (readonly string[])[] = [
@@ -73,6 +77,7 @@ const REFUSED: readonly (readonly string[])[] = [
   ['import-openssl', '--index', join(tmp.dir, 'nope'), '--ca-cert', 'c', '--ca-key', 'k', '--dir', dir],
   ['check', '--client-ca', join(tmp.dir, 'nope.pem')],
   ['check', '--manifests', join(tmp.dir, 'no-ingress')],
+  ['migrate', '--to', 'haproxy-ingress', join(tmp.dir, 'no-ingress')],
 ];
 
 const OK: readonly (readonly string[])[] = [
@@ -88,9 +93,10 @@ const OK: readonly (readonly string[])[] = [
 const BINARY_SAMPLE: readonly (readonly string[])[] = [
   [], ['--version'], ['help', 'client'], ['list', '--jsn'],
   ['init', '--dir', dir], ['server', 'app.example.com', '--dir', dir], ['client', 'Client001', '--dir', dir],
-  ['revoke', 'Nobody', '--dir', dir], ['keys', 'shred', '--dir', dir], ['crl', '--dir', dir], ['list', '--dir', dir], ['check', '--dir', dir],
+  ['revoke', 'Nobody', '--dir', dir], ['crl', '--dir', dir], ['list', '--dir', dir], ['check', '--dir', dir],
   ['gencrl', '--index', join(tmp.dir, 'nope'), '--ca-cert', 'c', '--ca-key', 'k', '--out', join(tmp.dir, 'o.crl')],
   ['import-openssl', '--index', join(tmp.dir, 'nope'), '--ca-cert', 'c', '--ca-key', 'k', '--dir', dir],
+  ['keys', 'decrypt', '--dir', dir], // the store's keys are plain already: nothing to do
 ];
 
 describe('the built binary exits and prints as main() does', () => {

@@ -98,10 +98,13 @@ describe('the tarball', () => {
     expect(packed.unpackedSize).toBeLessThan(5_000_000);
   });
 
-  test('package.json: no runtime dependencies, the cdk8s peers, Apache-2.0 with its text, and where the project lives', () => {
+  test('package.json: no runtime dependencies, the cdk8s peers (and the optional PKCS#11 one, not installed), Apache-2.0 with its text, and where the project lives', () => {
     const manifest = JSON.parse(readFileSync(join(app, 'node_modules', PKG.name, 'package.json'), 'utf8'));
     expect(manifest.dependencies).toBeUndefined();
-    expect(Object.keys(manifest.peerDependencies).sort()).toEqual(['cdk8s', 'constructs']);
+    // node-webcrypto-p11 only for CA keys in a PKCS#11 token: an optional peer, which npm does not install.
+    expect(Object.keys(manifest.peerDependencies).sort()).toEqual(['cdk8s', 'constructs', 'node-webcrypto-p11']);
+    expect(manifest.peerDependenciesMeta).toEqual({ 'node-webcrypto-p11': { optional: true } });
+    expect(existsSync(join(app, 'node_modules', 'node-webcrypto-p11'))).toBe(false);
     expect(manifest.license).toBe('Apache-2.0');
     expect(readFileSync(join(app, 'node_modules', PKG.name, 'LICENSE'), 'utf8')).toMatch(/^\s+Apache License\n\s+Version 2\.0, January 2004\n[\s\S]*END OF TERMS AND CONDITIONS/);
     expect(manifest.repository).toEqual({ type: 'git', url: 'git+https://github.com/cdk8s-mtls-ingress/cdk8s-mtls-ingress.git' });

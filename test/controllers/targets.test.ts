@@ -70,9 +70,9 @@ describe.each(targets)('%s', (_, controller, kinds) => {
 
 describe('the targets declare what the README and `npm run synth -- --controller` name', () => {
   test('every name resolves to its target, and an unknown one is refused with the list', () => {
-    expect(CONTROLLER_NAMES).toEqual(['ingress-nginx', 'f5-nginx', 'haproxy-ingress']);
+    expect(CONTROLLER_NAMES).toEqual(['ingress-nginx', 'f5-nginx', 'haproxy-ingress', 'envoy-gateway', 'contour', 'istio', 'traefik']);
     for (const name of CONTROLLER_NAMES) expect(IngressController.named(name).name).toBe(name);
-    expect(() => IngressController.named('traefik')).toThrow('"traefik" is not a known controller; the known ones are ingress-nginx, f5-nginx, haproxy-ingress.');
+    expect(() => IngressController.named('nginx-gateway-fabric')).toThrow('"nginx-gateway-fabric" is not a known controller; the known ones are ingress-nginx, f5-nginx, haproxy-ingress, envoy-gateway, contour, istio, traefik.');
   });
 
   test('minimum versions: ingress-nginx v1.0.0, F5 v5.5.0 for an Ingress and v3.1.0 for a VirtualServer, HAProxy Ingress v0.16.0', () => {

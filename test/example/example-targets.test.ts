@@ -53,9 +53,9 @@ describe('`npm run synth -- --controller <name>` from one PKI store', () => {
   test('an unknown name exits 2, lists the known ones, and writes nothing', () => {
     const empty = scratchDir('mtls-example-unknown-');
     try {
-      const r = synthExample(empty.dir, ['--controller', 'traefik']);
+      const r = synthExample(empty.dir, ['--controller', 'kong']);
       expect(r.status).toBe(2);
-      expect(r.stderr).toContain('"traefik" is not a known controller; the known ones are ingress-nginx, f5-nginx, haproxy-ingress.');
+      expect(r.stderr).toContain('"kong" is not a known controller; the known ones are ingress-nginx, f5-nginx, haproxy-ingress, envoy-gateway, contour, istio, traefik.');
       expect(readdirSync(empty.dir)).toEqual([]);
       expect(synthExample(empty.dir, ['--controller']).status).toBe(2);
       expect(synthExample(empty.dir, ['--verbose']).status).toBe(2);
@@ -85,7 +85,8 @@ describe('`npm run synth -- --controller <name>` from one PKI store', () => {
     test('`mtls-pki check --manifests dist/` understands it: no finding now, the CRL-expiry guard in a year', () => {
       requireBuild();
       const r = cli(['check', '--manifests', dist, '--dir', join(tmp.dir, 'pki')]);
-      expect([r.status, r.stdout]).toEqual([0, 'ok: no findings\n']);
+      // It says what it read first: the target's objects (the Policy for F5), then the verdict.
+      expect([r.status, r.stdout]).toEqual([0, expect.stringMatching(/^checked \S+dist: \d+ object\(s\) \([^)]*Secret\/odcp\/mtls-client-ca-secret[^)]*\); 3 certificate\(s\), 1 CRL\(s\) in their Secrets\nok: no findings\n$/)]);
       const late = checkManifests(dist, { now: new Date(Date.now() + 365 * DAY) }).map((f) => f.code);
       expect(late).toContain('MTLS034');
     });
@@ -98,6 +99,41 @@ describe('`npm run synth -- --controller <name>` from one PKI store', () => {
         await s.stop();
       }
     });
+  });
+
+  // No Envoy runs here: these targets' output is judged by the schemas and by check --manifests, not served.
+  describe.each([
+    ['envoy-gateway', ['ClientTrafficPolicy', 'Deployment', 'Gateway', 'HTTPRoute', 'Secret', 'Secret', 'Secret', 'Service']],
+    ['contour', ['Deployment', 'HTTPProxy', 'Secret', 'Secret', 'Service']],
+    ['istio', ['Deployment', 'Gateway', 'Secret', 'Service', 'VirtualService']],
+  ] as const)('%s', (name, kinds) => {
+    beforeAll(() => {
+      const r = synthExample(tmp.dir, ['--controller', name]);
+      expect([r.status, r.stderr]).toEqual([0, '']);
+    });
+
+    test('dist/ holds the target\'s objects, the same PEM bytes as the default target\'s (under its own keys), and passes the schemas', () => {
+      const objects = loadManifests(dist);
+      expect(objects.map((o) => o.kind).sort()).toEqual([...kinds]);
+      const values = (secrets: Record<string, Record<string, string>>) => Object.values(secrets).flatMap((data) => Object.values(data)).sort();
+      expect(values(secretData())).toEqual(values(defaultSecrets));
+      expect(KubernetesSchemas.shared().violationsOf(objects)).toEqual([]);
+    });
+
+    test('`mtls-pki check --manifests dist/` understands it: no finding now, the CRL-expiry guard in a year', () => {
+      requireBuild();
+      const r = cli(['check', '--manifests', dist, '--dir', join(tmp.dir, 'pki')]);
+      expect([r.status, r.stdout]).toEqual([0, expect.stringMatching(/^checked .*\nok: no findings\n$/s)]);
+      expect(checkManifests(dist, { now: new Date(Date.now() + 365 * DAY) }).map((f) => f.code)).toContain('MTLS034');
+    });
+  });
+
+  test('`--controller traefik` exits 1 naming the CRL gap, and leaves dist/ as it was', () => {
+    const before = secretData();
+    const r = synthExample(tmp.dir, ['--controller', 'traefik']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/MTLS100 error controller: is Traefik: Traefik cannot check a CRL.*revoked client certificate is admitted \(200\)/);
+    expect(secretData()).toEqual(before);
   });
 
   test('`npm run synth` without --controller is ingress-nginx again, from the same store', () => {

@@ -19,7 +19,7 @@ import { KubernetesSchemas } from '../support/schema';
 // on a quiet machine, up to a minute or more at load 8 on 2 cores.
 jest.setTimeout(180_000);
 
-const CRD_MODULES = ['gateway.envoyproxy.io.ts', 'gateway.networking.k8s.io.ts', 'k8s.nginx.org.ts', 'networking.istio.io.ts', 'projectcontour.io.ts'];
+const CRD_MODULES = ['gateway.envoyproxy.io.ts', 'gateway.networking.k8s.io.ts', 'k8s.nginx.org.ts', 'networking.istio.io.ts', 'projectcontour.io.ts', 'traefik.io.ts'];
 
 test('imports/ holds exactly what `npm run import:crds` generates from shared/crds, byte for byte', () => {
   const tmp = scratchDir('mtls-import-crds-');
@@ -86,6 +86,28 @@ test('a target loads the CRD module it emits, and only when it emits: HAProxy In
     // reading F5's Policy and VirtualServer back needs no generated class
     const checked = check(join(tmp.dir, 'f5'));
     expect([checked.status, checked.loaded!.filter((m) => m !== 'k8s.js')]).toEqual([0, []]);
+  } finally {
+    tmp.cleanup();
+  }
+});
+
+test('the Gateway-era targets load their CRD modules only when they emit; check --manifests reads their objects with none', () => {
+  requireBuild();
+  const tmp = scratchDir('mtls-lazy-gateway-');
+  try {
+    const { loaded, synth, check } = moduleLoads(tmp);
+    const targets: [string, string, string[]][] = [
+      ['envoy-gateway', 'lib.IngressController.envoyGateway()', ['gateway.envoyproxy.io.js', 'gateway.networking.k8s.io.js', 'k8s.js']],
+      ['contour', 'lib.IngressController.contour()', ['k8s.js', 'projectcontour.io.js']],
+      ['istio', 'lib.IngressController.istio()', ['k8s.js', 'networking.istio.io.js']],
+      ['traefik', 'lib.IngressController.traefik({ acceptNoRevocation: true })', ['k8s.js', 'traefik.io.js']],
+    ];
+    for (const [name, controller, modules] of targets) {
+      const synthesized = loaded(['-e', synth(join(tmp.dir, name), controller)]);
+      expect([name, synthesized.status, synthesized.loaded?.sort()]).toEqual([name, 0, modules]);
+      const checked = check(join(tmp.dir, name));
+      expect([name, checked.loaded!.filter((m) => m !== 'k8s.js')]).toEqual([name, []]);
+    }
   } finally {
     tmp.cleanup();
   }

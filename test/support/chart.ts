@@ -18,6 +18,8 @@ export function seedProps(overrides: Partial<MtlsIngressProps> = {}): MtlsIngres
     serverSecretName: 'mtls-server-secret',
     clientCaSecretName: 'mtls-client-ca-secret',
     now: FIXTURE_NOW,
+    // Tests read warnings from `findings`; printing them too would only be noise in the test output.
+    onWarning: () => undefined,
     ...overrides,
   };
 }
