@@ -97,7 +97,7 @@ const BINARY_SAMPLE: readonly (readonly string[])[] = [
   ['gencrl', '--index', join(tmp.dir, 'nope'), '--ca-cert', 'c', '--ca-key', 'k', '--out', join(tmp.dir, 'o.crl')],
   ['import-openssl', '--index', join(tmp.dir, 'nope'), '--ca-cert', 'c', '--ca-key', 'k', '--dir', dir],
   ['keys', 'decrypt', '--dir', dir], // the store's keys are plain already: nothing to do
-  ['migrate', '--to', 'traefk', join(tmp.dir, 'no-ingress')],
+  ['migrate', '--to', 'traefk', join(tmp.dir, 'nope.yaml')], // a misspelt target: usage error
 ];
 
 describe('the built binary exits and prints as main() does', () => {

@@ -62,8 +62,9 @@ describe.each(TARGETS)('migrate --to %s', (to) => {
     expect([setup.lost, setup.refusals, setup.findings]).toEqual([[], [], []]);
     const objects = parsed(setup.yaml);
     expect(schemas.violationsOf(objects)).toEqual([]);
-    const trust = objects.find((o) => o.kind === 'Secret' && o.metadata?.name === 'mtls-client-ca-secret')!;
-    expect(trust.type).toBe(target.secrets.clientTrust.type);
+    // The Secret the target reads the CRL from: the CA Secret, Envoy Gateway's CRL Secret, Istio's one credential.
+    const trust = objects.find((o) => o.kind === 'Secret' && o.data?.[target.secrets.clientTrust.crlKey] !== undefined)!;
+    expect(trust?.type).toBe(target.secrets.clientTrust.type);
     const crl = Buffer.from(trust.data![target.secrets.clientTrust.crlKey], 'base64').toString('utf8');
     expect(crl).toBe(seedFixture('client-ca.crl'));
     expect(crlFingerprint(crl)).toBe(crlFingerprint(seedFixture('client-ca.crl')));
