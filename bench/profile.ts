@@ -24,7 +24,8 @@ export interface ProfileSummary {
 function bucketOf(url: string, name: string): string {
   if (name === '(garbage collector)') return 'garbage collection';
   if (name === '(idle)') return 'idle (waiting: I/O, thread pool)';
-  if (/node_modules\/(pkijs|asn1js|pvtsutils|pvutils|bytestreamjs|@noble)/.test(url)) return 'pkijs / asn1js';
+  // the sources under tsx, or the build's bundle of them (scripts/bundle-pki.js)
+  if (/node_modules\/(pkijs|asn1js|pvtsutils|pvutils|bytestreamjs|@noble|@peculiar)|\/lib\/pki\/pkijs-bundle\.js$/.test(url)) return 'pkijs / asn1js';
   if (/\/lib\/pki\//.test(url)) return 'lib/pki (ours)';
   if (/\/(lib|bench)\//.test(url) && !url.startsWith('node:')) return 'other project code (CLI, store)';
   if (url.startsWith('node:') || url === '' || /^(internal|node:internal)/.test(url)) return 'Node start-up, module loader, built-ins';

@@ -1,4 +1,4 @@
-import { UserInputError } from '../pki';
+import { UserInputError } from '../pki/errors';
 
 export type Severity = 'error' | 'warning';
 

@@ -2,6 +2,8 @@ import { didYouMean } from '../util/did-you-mean';
 
 // A small argument parser: `--name value`, `--name=value`, boolean `--flag`, repeatable list options,
 // `-h` for `--help`, and `--` to end the options. Anything it does not know is a usage error (exit 2).
+// Not node:util.parseArgs: it keeps the last of a repeated option silently, refuses `--out -x` and reads `-hx`
+// as short flags; keeping our behaviour (did you mean, "given twice", aliases) would mean re-checking every token.
 
 /** A mistake in the command line itself: printed with a pointer to --help, exit code 2. */
 export class UsageError extends Error {

@@ -1,7 +1,8 @@
-import { KeyAlgorithm, parseKeyAlgorithm, parseRevocationReason, RevocationReason, UserInputError } from '../pki';
-import { OpenOptions, PkiStore } from '../store';
+import { parseRevocationReason, RevocationReason } from '../pki/crl';
+import { UserInputError } from '../pki/errors';
+import { KeyAlgorithm, parseKeyAlgorithm } from '../pki/keys';
+import type { OpenOptions, PkiStore } from '../store';
 import { Args, OptionSpecs, UsageError } from './args';
-import { storePassphrase } from './password';
 import { colorEnabled, Io, paint, Paint, printable, withSpinner } from './output';
 
 // What every command is made of, and what every command gets: --dir, --help, the streams, colors, and a
@@ -34,8 +35,6 @@ export interface CommandContext {
 export interface Command {
   readonly name: string;
   readonly summary: string;
-  /** The line in `mtls-pki --help`; default: the summary up to its first period, colon or parenthesis. */
-  readonly brief?: string;
   /** The part after `mtls-pki `, e.g. `revoke <CN> [--reason R]`. */
   readonly usage: string;
   readonly details?: string;
@@ -54,6 +53,13 @@ export const COMMON_OPTIONS: OptionSpecs = {
   help: { type: 'boolean', help: 'show this help' },
 };
 
+// The store and the passphrase prompt are loaded by the first command that opens the store: gencrl, which
+// works on openssl's files, and check on files never load them (start-up time, test/cli/startup.test.ts).
+/* eslint-disable @typescript-eslint/no-require-imports */
+const store = (): typeof import('../store') => require('../store');
+const password = (): typeof import('./password') => require('./password');
+/* eslint-enable @typescript-eslint/no-require-imports */
+
 export function makeContext(io: Io, dir: string, passphraseFile?: string): CommandContext {
   const err = paint(colorEnabled(io.stderr, io.env));
   const warnings: string[] = [];
@@ -66,9 +72,9 @@ export function makeContext(io: Io, dir: string, passphraseFile?: string): Comma
     err,
     warnings,
     changes,
-    openStore: (options = {}) => PkiStore.open(dir, {
+    openStore: (options = {}) => store().PkiStore.open(dir, {
       create: options.create ?? false,
-      passphrase: options.passphrase ?? (() => storePassphrase(ctx, options.newPassphrase ?? false)),
+      passphrase: options.passphrase ?? (() => password().storePassphrase(ctx, options.newPassphrase ?? false)),
       onWarning: (m) => {
         warnings.push(m);
         io.stderr.write(`${err.yellow('mtls-pki: warning:')} ${printable(m)}\n`);

@@ -2,24 +2,19 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Args, parseArgs, UsageError } from './args';
-import { Command, helpText, makeContext, optionSpecs } from './command';
-import { check } from './commands/check';
-import { crl } from './commands/crl';
-import { gencrl } from './commands/gencrl';
-import { importOpenssl } from './commands/import-openssl';
-import { init } from './commands/init';
-import { keys } from './commands/keys';
-import { client, server } from './commands/issue';
-import { list } from './commands/list';
-import { migrate } from './commands/migrate';
-import { revoke } from './commands/revoke';
+import { COMMANDS } from './catalog';
+import type * as CommandKit from './command';
 import { colorEnabled, EXIT, Io, paint, reportError } from './output';
 import { didYouMean } from '../util/did-you-mean';
 
 // mtls-pki: the PKI store from the shell, for operators used to openssl. Exit codes: 0 success, 1 a finding
 // or a refusal (bad input file, locked store, failed check), 2 a usage error.
 
-export const COMMANDS: readonly Command[] = [init, server, client, revoke, crl, keys, list, gencrl, importOpenssl, check, migrate];
+export { COMMANDS };
+
+/** command.ts brings the store and lib/pki: it is required with a command, never for `--help` or `--version`. */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const commandKit = (): typeof CommandKit => require('./command');
 
 /**
  * The version in the package's own package.json, found from this file upwards: build/lib/cli/main.js in a
@@ -48,7 +43,7 @@ function overview(io: Io): string {
     'CRLs that never silently expire.',
     '',
     p.bold('Commands:'),
-    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.brief ?? c.summary.split(/\. | \(|: /)[0].replace(/\.$/, '')}`),
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.brief}`),
     '',
     p.bold('A whole setup, two clients, one of them revoked:'),
     '  mtls-pki init && mtls-pki server mtls.dev.ityoudao.cn && mtls-pki client Client001 && mtls-pki client Client002',
@@ -78,16 +73,18 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       }
       const topic = COMMANDS.find((c) => c.name === rest[0]);
       if (!topic) throw new UsageError(`there is no command "${rest[0]}"${didYouMean(rest[0], COMMANDS.map((c) => c.name), (s) => s)}; the commands are ${COMMANDS.map((c) => c.name).join(', ')}.`);
-      io.stdout.write(helpText(topic, paint(colorEnabled(io.stdout, io.env))));
+      io.stdout.write(commandKit().helpText(topic.load(), paint(colorEnabled(io.stdout, io.env))));
       return EXIT.OK;
     }
-    const command = COMMANDS.find((c) => c.name === first);
-    if (!command && first.startsWith('-')) {
+    const entry = COMMANDS.find((c) => c.name === first);
+    if (!entry && first.startsWith('-')) {
       throw new UsageError(`${first} is not a command; the command comes first and its options after it, e.g. mtls-pki list --dir pki.`);
     }
-    if (!command) {
+    if (!entry) {
       throw new UsageError(`unknown command "${first}"${didYouMean(first, COMMANDS.map((c) => c.name), (s) => s)}; the commands are ${COMMANDS.map((c) => c.name).join(', ')}.`);
     }
+    const command = entry.load();
+    const { helpText, makeContext, optionSpecs } = commandKit();
     const parsed = parseArgs(rest, optionSpecs(command), command.name);
     const args = new Args(parsed, command.name);
     if (args.flag('help')) {

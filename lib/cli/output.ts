@@ -1,4 +1,4 @@
-import { UserInputError } from '../pki';
+import { UserInputError } from '../pki/errors';
 import { UsageError } from './args';
 
 // Printing for the CLI: exit codes, colors (only on a TTY, never with NO_COLOR), a progress spinner on stderr,

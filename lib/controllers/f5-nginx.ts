@@ -12,7 +12,7 @@ import type {
 } from './controller';
 import { SETTING_PROPS } from './controller';
 import { emitIngress, emitSecrets, objectMeta } from './emit';
-import { FieldTable } from './field-table';
+import { FieldTable, same } from './field-table';
 import { firstBackend, ingressHosts, serverTlsOfIngress } from './read';
 import { checkSecretShape } from './secret-shape';
 import { requireOneHost, requirePortNumber } from './target-checks';
@@ -30,8 +30,6 @@ export interface F5NginxOptions {
 }
 
 const POLICY_API_VERSION = 'k8s.nginx.org/v1';
-const same = <T>(v: T): T => v;
-
 interface IngressMtls {
   readonly clientCertSecret: string;
   readonly verifyClient: string;

@@ -1,6 +1,9 @@
 // The annotations (or CRD fields) a target writes, defined once: the same table writes them at synth and reads
 // them back in `mtls-pki check --manifests`, so the two can never disagree on a name or a format.
 
+/** The `write` or `read` of a setting stored as it is. */
+export const same = <T>(v: T): T => v;
+
 /** How one setting is stored: under which key, and how its value is written and read back. */
 export interface FieldSpec<T, V> {
   /** The key without the table's prefix, e.g. `auth-tls-secret`. */

@@ -8,7 +8,7 @@ import type {
 } from './controller';
 import { SETTING_PROPS } from './controller';
 import { emitIngress, emitSecrets } from './emit';
-import { FieldTable, parseGoBool, splitSecretRef } from './field-table';
+import { FieldTable, parseGoBool, same, splitSecretRef } from './field-table';
 import { firstBackend, ingressHosts, serverTlsOfIngress } from './read';
 import { checkSecretShape } from './secret-shape';
 import { checkDepthUnenforced } from './target-checks';
@@ -33,8 +33,6 @@ interface AuthTls {
   readonly errorPage: string | undefined;
   readonly certHeader: boolean | undefined;
 }
-
-const same = <T>(v: T): T => v;
 
 /** The auth-tls annotations: written by the construct, read back by `check --manifests`. */
 const AUTH_TLS = new FieldTable<AuthTls>(HAPROXY_INGRESS_ANNOTATION_PREFIX, {

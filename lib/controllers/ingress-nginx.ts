@@ -9,7 +9,7 @@ import type {
   ControllerTarget, DeployedMtls, EmittedObjects, ManifestObject, MtlsIntent, MtlsSettings, ReadContext, SecretShapes, TargetCheckInput,
 } from './controller';
 import { emitIngress, emitSecrets } from './emit';
-import { FieldTable, parseGoBool, splitSecretRef } from './field-table';
+import { FieldTable, parseGoBool, same, splitSecretRef } from './field-table';
 import { firstBackend, ingressHosts, serverTlsOfIngress } from './read';
 
 /** The annotation prefix ingress-nginx reads (its `--annotations-prefix` default). */
@@ -23,8 +23,6 @@ export interface AuthTls {
   readonly passCertificateToUpstream: boolean | undefined;
   readonly matchCn: string | undefined;
 }
-
-const same = <T>(v: T): T => v;
 
 /** The six auth-tls annotations: written by the construct, read back by `check --manifests` and `migrate`. */
 export const AUTH_TLS = new FieldTable<AuthTls>(NGINX_ANNOTATION_PREFIX, {

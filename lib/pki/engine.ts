@@ -4,8 +4,9 @@ import * as pkijs from 'pkijs';
 
 // The one module that imports pkijs and asn1js; the rest of lib/pki takes them from here. Both are ESM-only,
 // which jest's module loader (ts-jest in the cdk8s app template), ts-node and `require()` before Node 20.19
-// cannot load. So `npm run build` replaces this module's compiled JS with a CommonJS bundle of it, pkijs, asn1js
-// and their dependencies (scripts/bundle-pki.js), and the published package depends on neither. In this
+// cannot load. So `npm run build` bundles this module, pkijs, asn1js and their dependencies as CommonJS
+// (scripts/bundle-pki.js), and the published package depends on neither; the compiled engine.js becomes a stub
+// that loads the bundle on first use, so a CLI command that needs no pkijs never pays for loading it. In this
 // repository tsx and swc load the sources as they are.
 //
 // pkijs picks a crypto engine from globals, which differ between node, jest and bundlers. Binding it to

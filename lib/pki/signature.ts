@@ -19,24 +19,20 @@ interface Scheme {
   readonly digest: string | null | undefined;
 }
 
+const scheme = (keyType: SignatureKeyType, name: string, digest: Scheme['digest']): Scheme => ({ name, keyType, digest });
+
+/** The schemes of one key type whose OIDs differ in the last arcs and whose names differ in the digest only. */
+function byDigest(prefix: string, arcs: Record<string, string>, make: (digest: string) => Scheme): Record<string, Scheme> {
+  return Object.fromEntries(Object.entries(arcs).map(([arc, digest]) => [`${prefix}${arc}`, make(digest)]));
+}
+
 const SCHEMES: Record<string, Scheme> = {
-  '1.2.840.113549.1.1.4': { name: 'md5WithRSAEncryption', keyType: 'rsa', digest: 'md5' },
-  '1.2.840.113549.1.1.5': { name: 'sha1WithRSAEncryption', keyType: 'rsa', digest: 'sha1' },
-  '1.2.840.113549.1.1.14': { name: 'sha224WithRSAEncryption', keyType: 'rsa', digest: 'sha224' },
-  '1.2.840.113549.1.1.11': { name: 'sha256WithRSAEncryption', keyType: 'rsa', digest: 'sha256' },
-  '1.2.840.113549.1.1.12': { name: 'sha384WithRSAEncryption', keyType: 'rsa', digest: 'sha384' },
-  '1.2.840.113549.1.1.13': { name: 'sha512WithRSAEncryption', keyType: 'rsa', digest: 'sha512' },
-  '1.2.840.113549.1.1.10': { name: 'rsassaPss', keyType: 'rsa', digest: undefined },
-  '1.2.840.10045.4.1': { name: 'ecdsa-with-SHA1', keyType: 'ec', digest: 'sha1' },
-  '1.2.840.10045.4.3.1': { name: 'ecdsa-with-SHA224', keyType: 'ec', digest: 'sha224' },
-  '1.2.840.10045.4.3.2': { name: 'ecdsa-with-SHA256', keyType: 'ec', digest: 'sha256' },
-  '1.2.840.10045.4.3.3': { name: 'ecdsa-with-SHA384', keyType: 'ec', digest: 'sha384' },
-  '1.2.840.10045.4.3.4': { name: 'ecdsa-with-SHA512', keyType: 'ec', digest: 'sha512' },
-  '1.2.840.10040.4.3': { name: 'dsa-with-SHA1', keyType: 'dsa', digest: 'sha1' },
-  '2.16.840.1.101.3.4.3.1': { name: 'dsa-with-SHA224', keyType: 'dsa', digest: 'sha224' },
-  '2.16.840.1.101.3.4.3.2': { name: 'dsa-with-SHA256', keyType: 'dsa', digest: 'sha256' },
-  '1.3.101.112': { name: 'ED25519', keyType: 'ed25519', digest: null },
-  '1.3.101.113': { name: 'ED448', keyType: 'ed448', digest: null },
+  ...byDigest('1.2.840.113549.1.1.', { 4: 'md5', 5: 'sha1', 14: 'sha224', 11: 'sha256', 12: 'sha384', 13: 'sha512' }, (d) => scheme('rsa', `${d}WithRSAEncryption`, d)),
+  '1.2.840.113549.1.1.10': scheme('rsa', 'rsassaPss', undefined),
+  ...byDigest('1.2.840.10045.4.', { 1: 'sha1', '3.1': 'sha224', '3.2': 'sha256', '3.3': 'sha384', '3.4': 'sha512' }, (d) => scheme('ec', `ecdsa-with-${d.toUpperCase()}`, d)),
+  ...byDigest('', { '1.2.840.10040.4.3': 'sha1', '2.16.840.1.101.3.4.3.1': 'sha224', '2.16.840.1.101.3.4.3.2': 'sha256' }, (d) => scheme('dsa', `dsa-with-${d.toUpperCase()}`, d)),
+  '1.3.101.112': scheme('ed25519', 'ED25519', null),
+  '1.3.101.113': scheme('ed448', 'ED448', null),
 };
 
 /** The name openssl prints for a signature algorithm OID, or the OID itself. */

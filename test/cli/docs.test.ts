@@ -29,7 +29,7 @@ test('mtls-pki --help lists every command', () => {
 });
 
 describe.each(listed)('docs/CLI.md: %s', (name) => {
-  const command = COMMANDS.find((c) => c.name === name)!;
+  const command = COMMANDS.find((c) => c.name === name)!.load();
 
   test('has a section with the usage line', () => {
     expect(section(name)).not.toBe('');

@@ -86,6 +86,7 @@ test('usage errors: an unknown target lists the known ones and the nearest; bad 
 test('loading the CLI loads neither the migration nor cdk8s: the other commands start as fast as before', () => {
   const r = spawnSync(process.execPath, ['-e', `require(${JSON.stringify(CLI)}); console.log(JSON.stringify(Object.keys(require.cache)))`], { encoding: 'utf8' });
   const loaded: string[] = JSON.parse(r.stdout);
-  expect(loaded.some((p) => p.endsWith(join('cli', 'commands', 'migrate.js')))).toBe(true);
-  expect(loaded.filter((p) => /[\\/]lib[\\/]migrate[\\/]|[\\/]node_modules[\\/]cdk8s[\\/]|[\\/]lib[\\/]constructs[\\/]/.test(p))).toEqual([]);
+  // the command table is loaded, the migrate command's module only when it runs (lib/cli/catalog.ts)
+  expect(loaded.some((p) => p.endsWith(join('cli', 'catalog.js')))).toBe(true);
+  expect(loaded.filter((p) => /[\\/]cli[\\/]commands[\\/]migrate\.js$|[\\/]lib[\\/]migrate[\\/]|[\\/]node_modules[\\/]cdk8s[\\/]|[\\/]lib[\\/]constructs[\\/]/.test(p))).toEqual([]);
 });

@@ -1,13 +1,14 @@
 import type { Finding } from '../../checks';
+import type { ManifestObject } from '../../controllers/controller';
 import { readInputFile } from '../../files/input';
 import type { PkiStore } from '../../store';
-import { RENEW_BEFORE_DAYS } from '../../store/reuse';
 import { UsageError } from '../args';
 import { Command, day, JSON_OPTION } from '../command';
 import { Checked, checkJson } from '../json';
 import { EXIT, json, printable } from '../output';
 
-type Checks = typeof import('../../checks');
+/** The checks of files and of the store; the manifest check (cdk8s and the controllers, ~100 modules) loads apart. */
+type Checks = typeof import('../../checks/finding') & typeof import('../../checks/check-files');
 type Thresholds = { crlMinValidityDays?: number; serverMinValidityDays?: number };
 
 /** How many certificates and CRLs a PEM text holds. */
@@ -32,8 +33,7 @@ function filesChecked(paths: readonly string[], objects: readonly string[] = [],
 }
 
 /** The objects the manifest check read, and the certificates and CRLs in their Secrets. */
-function manifestsChecked(checks: Checks, dir: string): Checked {
-  const objects = checks.loadManifestObjects(dir);
+function manifestsChecked(objects: readonly ManifestObject[], dir: string): Checked {
   let certificates = 0;
   let crls = 0;
   for (const o of objects.filter((x) => x.kind === 'Secret')) {
@@ -53,6 +53,7 @@ function manifestsChecked(checks: Checks, dir: string): Checked {
  * client trust bundle, and each client's current certificate (expiring or expired is MTLS091).
  */
 async function checkStore(checks: Checks, store: PkiStore, thresholds: Thresholds): Promise<{ findings: Finding[]; checked: Checked }> {
+  const { RENEW_BEFORE_DAYS } = await import('../../store/reuse');
   const listing = await store.list();
   const findings = new checks.Findings();
   const at = store.paths.file;
@@ -88,7 +89,6 @@ function describeChecked(target: string, c: Checked, dir: string): string {
 export const check: Command = {
   name: 'check',
   summary: 'Check PEM files, synthesized manifests, or the PKI store with the checks the construct runs at synth time.',
-  brief: 'Run the synth-time checks on PEM files, synthesized manifests, or the PKI store',
   usage: 'check [--server-chain F --server-key F --host H] [--client-ca F [--crl F]] | --manifests DIR | (the store in --dir)',
   details: `With no file options, checks the store: each current server certificate against its names (a revoked one
 is an error, MTLS090), the client trust bundle (ca.crt + ca.crl), and each client's current certificate (expiring
@@ -116,8 +116,9 @@ Run it from cron to hear about an expiring CRL before the data plane starts reje
   },
   positionals: { min: 0, max: 0 },
   async run(args, ctx) {
-    // Loaded here, not at start-up: the manifest check pulls in cdk8s, which the other commands do not need.
-    const checks = await import('../../checks');
+    // Loaded here, not at start-up, and the manifest check only for --manifests: it pulls in cdk8s, which
+    // checking files or the store does not need (start-up time; test/cli/startup.test.ts).
+    const checks: Checks = { ...(await import('../../checks/finding')), ...(await import('../../checks/check-files')) };
     const thresholds = { crlMinValidityDays: args.days('crl-min-days'), serverMinValidityDays: args.days('server-min-days') };
     const fileOptions = ['server-chain', 'server-key', 'client-ca', 'crl'].filter((o) => args.string(o) !== undefined);
     const manifests = args.string('manifests');
@@ -126,8 +127,9 @@ Run it from cron to hear about an expiring CRL before the data plane starts reje
     let checked: Checked;
     const target = manifests !== undefined ? 'manifests' : fileOptions.length ? 'files' : 'store';
     if (manifests !== undefined) {
-      findings = checks.checkManifests(manifests, thresholds);
-      checked = manifestsChecked(checks, manifests);
+      const { checkManifests, loadManifestObjects } = await import('../../checks/check-manifests');
+      findings = checkManifests(manifests, thresholds);
+      checked = manifestsChecked(loadManifestObjects(manifests), manifests);
     } else if (fileOptions.length) {
       findings = checks.checkFiles({
         serverChain: args.string('server-chain'), serverKey: args.string('server-key'), hosts: args.list('host'),

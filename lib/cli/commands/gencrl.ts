@@ -1,9 +1,10 @@
 import { PUBLIC_FILE_MODE, writeFileAtomic } from '../../files/atomic-write';
 import { checkOutputFile, readInputText } from '../../files/input';
-import { loadCertificateAuthority } from '../../pki';
+import { loadCertificateAuthority } from '../../pki/certificate';
 import { generateCrlFromIndex } from '../../pki/openssl-index';
 import { DAY_MS, wholeSeconds } from '../../pki/time';
 import { consumeCrlNumber, crlNumberFileFor, readCrlNumberFile } from '../../store/crl-number';
+import { Args } from '../args';
 import { Command, JSON_OPTION, minute } from '../command';
 import { gencrlJson } from '../json';
 import { EXIT, json, printable } from '../output';
@@ -15,6 +16,15 @@ export const OPENSSL_CA_FILE_OPTIONS = {
   'ca-cert': { type: 'string', value: 'FILE', help: 'the CA certificate (PEM)' },
   'ca-key': { type: 'string', value: 'FILE', help: 'the CA private key (PEM, unencrypted)' },
 } as const;
+
+/** The files OPENSSL_CA_FILE_OPTIONS name, each required. */
+export function opensslCaFiles(args: Args): { indexPath: string; certPath: string; keyPath: string } {
+  return {
+    indexPath: args.required('index', 'give openssl\'s CA database, e.g. --index /etc/pki/CA/index.txt'),
+    certPath: args.required('ca-cert', 'give the CA certificate, e.g. --ca-cert client-ca-cert.pem'),
+    keyPath: args.required('ca-key', 'give the CA private key, e.g. --ca-key client-ca-key.pem'),
+  };
+}
 
 export const gencrl: Command = {
   name: 'gencrl',
@@ -38,9 +48,7 @@ Does not use the PKI store.`,
   usesStore: false,
   positionals: { min: 0, max: 0 },
   async run(args, ctx) {
-    const indexPath = args.required('index', 'give openssl\'s CA database, e.g. --index /etc/pki/CA/index.txt');
-    const certPath = args.required('ca-cert', 'give the CA certificate, e.g. --ca-cert client-ca-cert.pem');
-    const keyPath = args.required('ca-key', 'give the CA private key, e.g. --ca-key client-ca-key.pem');
+    const { indexPath, certPath, keyPath } = opensslCaFiles(args);
     const outPath = args.required('out', 'give the CRL file to write, e.g. --out client-ca.crl');
     const days = args.days('days') ?? 90;
     const indexText = readInputText(indexPath, '--index');

@@ -4,12 +4,11 @@ import { UsageError } from '../args';
 import { Command, JSON_OPTION, minute } from '../command';
 import { importJson } from '../json';
 import { EXIT, json, printable } from '../output';
-import { OPENSSL_CA_FILE_OPTIONS } from './gencrl';
+import { OPENSSL_CA_FILE_OPTIONS, opensslCaFiles } from './gencrl';
 
 export const importOpenssl: Command = {
   name: 'import-openssl',
   summary: 'Adopt an openssl CA (certificate, key, index.txt, crlnumber) into the PKI store, with its revocations.',
-  brief: 'Adopt an openssl CA and its index.txt revocations into the PKI store',
   usage: 'import-openssl --index index.txt --ca-cert C --ca-key K [--crlnumber FILE] [--as client|server] [--json]',
   details: `The CA certificate and key are copied into the store (key 0600). Every index.txt line becomes a
 certificate record (openssl keeps no keys, so there are no key files), R lines become permanent revocations
@@ -24,9 +23,7 @@ same CA again adds only what is new. The openssl files are not changed.`,
   },
   positionals: { min: 0, max: 0 },
   async run(args, ctx) {
-    const indexPath = args.required('index', 'give openssl\'s CA database, e.g. --index /etc/pki/CA/index.txt');
-    const certPath = args.required('ca-cert', 'give the CA certificate, e.g. --ca-cert client-ca-cert.pem');
-    const keyPath = args.required('ca-key', 'give the CA private key, e.g. --ca-key client-ca-key.pem');
+    const { indexPath, certPath, keyPath } = opensslCaFiles(args);
     const as = args.string('as') ?? 'client';
     if (as !== 'client' && as !== 'server') throw new UsageError(`--as must be client or server, not "${as}".`, 'import-openssl');
     const numberFile = crlNumberFileFor(args.string('crlnumber'), indexPath);

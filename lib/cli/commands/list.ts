@@ -15,7 +15,6 @@ function status(c: CertificateListing, p: Paint): string {
 export const list: Command = {
   name: 'list',
   summary: 'List the CAs, the issued and revoked certificates, and each CRL\'s number, next update and days left.',
-  brief: 'List the CAs, certificates (valid, revoked, expired) and CRLs with their days left',
   usage: 'list [--json]',
   details: `A valid certificate with fewer than 30 days left shows "expires in N days": mtls-pki client CN (or
 server, or the next synth) renews it. Warns on stderr (and in the JSON's "warnings") when the store directory is

@@ -83,7 +83,6 @@ function report(ctx: CommandContext, result: MigrationResult, inputs: readonly s
 export const migrate: Command = {
   name: 'migrate',
   summary: 'Move ingress-nginx mTLS manifests (an Ingress with auth-tls-* annotations and its Secrets) to another controller, keeping the CRL.',
-  brief: 'Move ingress-nginx mTLS manifests to another controller, keeping the CRL',
   usage: 'migrate --to <target> <dir-or-file>… [--out DIR] [--allow-loss] [--allow-no-crl] [--json]',
   details: `Reads YAML as \`kubectl get -o yaml\` writes it (a List, or several documents) or as cdk8s synthesized it,
 finds each Ingress with nginx.ingress.kubernetes.io/auth-tls-secret and its Secrets, and writes the same setup
