@@ -92,9 +92,10 @@ describe('the tarball', () => {
     for (const js of paths.filter((p) => p.endsWith('.js') && !untyped.includes(p))) expect(paths).toContain(js.replace(/\.js$/, '.d.ts'));
     expect(paths).not.toContain('build/lib/pki/engine.d.ts');
     // imports/k8s.js with its .d.ts (~1.9 MB unpacked), the pki bundle (~0.8 MB) and the other controllers' CRD
-    // classes (~0.4 MB, loaded only by their targets) are most of it. The bound catches a fixture or a second
-    // bundle slipping in, not growth of our own code.
-    expect(packed.size).toBeLessThan(800_000);
+    // classes (~0.4 MB, loaded only by their targets; Traefik's and the Gateway-era targets' took the package to
+    // 805 KB) are most of it. The bound catches a fixture or a second bundle slipping in (each is 100 KB or more),
+    // not growth of our own code.
+    expect(packed.size).toBeLessThan(900_000);
     expect(packed.unpackedSize).toBeLessThan(5_000_000);
   });
 
