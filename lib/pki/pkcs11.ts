@@ -98,7 +98,27 @@ interface P11Crypto {
 type P11Binding = { Crypto: new (props: { library: string; slot?: number; readWrite?: boolean; pin?: string; name?: string }) => P11Crypto };
 /** graphene-pk11, node-webcrypto-p11's own PKCS#11 layer: lists the slots without opening a session. */
 interface Graphene {
-  Module: { load(library: string, name?: string): { initialize(): void; getSlots(present: boolean): { length: number; items(i: number): { getToken(): { label: string; serialNumber: string } } } } };
+  Module: { load(library: string, name?: string): GrapheneModule };
+}
+interface GrapheneModule {
+  initialize(): void;
+  finalize(): void;
+  getSlots(present: boolean): { length: number; items(i: number): { getToken(): { label: string; serialNumber: string } } };
+}
+
+/** The labels of the module's tokens and the index of the one `uri` names (-1 none, -2 several). */
+function findToken(module: GrapheneModule, uri: Pkcs11Uri): { labels: string[]; index: number } {
+  // The same order node-webcrypto-p11 indexes slots in: those with a token present.
+  const slots = module.getSlots(true);
+  const labels: string[] = [];
+  let index = -1;
+  for (let i = 0; i < slots.length; i++) {
+    const token = slots.items(i).getToken();
+    const label = token.label.replace(/[ \0]+$/, '');
+    labels.push(label);
+    if (label === uri.token && (uri.serial === undefined || token.serialNumber.trim() === uri.serial)) index = index === -1 ? i : -2;
+  }
+  return { labels, index };
 }
 
 const BINDING = 'node-webcrypto-p11';
@@ -166,7 +186,7 @@ export function openPkcs11Token(uri: Pkcs11Uri, field = describePkcs11Key(uri)):
   if (cached) return cached;
   if (!existsSync(uri.modulePath)) throw new Pkcs11Unavailable(field, `cannot be reached on this machine: its PKCS#11 module ${uri.modulePath} does not exist here.`);
   const { binding: { Crypto }, graphene } = loadBinding(field);
-  let slots: ReturnType<ReturnType<Graphene['Module']['load']>['getSlots']>;
+  let found: { labels: string[]; index: number };
   try {
     const module = graphene.Module.load(uri.modulePath);
     try {
@@ -174,19 +194,22 @@ export function openPkcs11Token(uri: Pkcs11Uri, field = describePkcs11Key(uri)):
     } catch (e) {
       if (!/ALREADY_INITIALIZED/.test((e as Error).message)) throw e;
     }
-    // The same order node-webcrypto-p11 indexes slots in: those with a token present.
-    slots = module.getSlots(true);
+    found = findToken(module, uri);
+    const ours = [...open.keys()].some((key) => key.startsWith(`${uri.modulePath}\0`));
+    if (found.index === -1 && !ours) {
+      // A module lists its tokens when it is first initialized (SoftHSM2 does), and initializing it again in the
+      // same process, even after another user of it, returns that old list. So a token made since a closed token
+      // or a failed lookup looked would be "not on this machine" until restart. No session of ours is open on the
+      // module: start it again, look once more, and leave nothing initialized behind a lookup that still fails.
+      module.finalize();
+      module.initialize();
+      found = findToken(module, uri);
+      if (found.index === -1) module.finalize();
+    }
   } catch (e) {
     throw new Pkcs11Unavailable(field, `cannot be reached on this machine: ${uri.modulePath} did not load as a PKCS#11 module (${(e as Error).message.split('\n')[0]}).`);
   }
-  const labels: string[] = [];
-  let index = -1;
-  for (let i = 0; i < slots.length; i++) {
-    const token = slots.items(i).getToken();
-    const label = token.label.replace(/[ \0]+$/, '');
-    labels.push(label);
-    if (label === uri.token && (uri.serial === undefined || token.serialNumber.trim() === uri.serial)) index = index === -1 ? i : -2;
-  }
+  const { labels, index } = found;
   if (index === -1) throw new Pkcs11Unavailable(field, `cannot be reached on this machine: ${uri.modulePath} has no token labelled "${uri.token}"${uri.serial ? ` with serial ${uri.serial}` : ''} (its tokens: ${labels.filter(Boolean).map((l) => `"${l}"`).join(', ') || 'none'}).`);
   if (index === -2) throw new UserInputError(field, `${uri.modulePath} has several tokens labelled "${uri.token}"; add serial=… to the URI to say which.`);
   const pin = readPin(uri, field);

@@ -2,7 +2,7 @@ import { buildCrl, createRootCa, exportPrivateKeyPem, generateKeyPair, issueClie
 import { decryptPrivateKeyPem, encryptPrivateKeyPem, PBKDF2_ITERATIONS } from '../../lib/pki/key-encryption';
 import { closePkcs11Tokens, openPkcs11Token, parsePkcs11Uri, Pkcs11Unavailable } from '../../lib/pki/pkcs11';
 import { openssl, opensslResult, scratchDir } from '../support/openssl';
-import { SoftHsm, softHsm } from '../support/softhsm';
+import { SOFTHSM_MODULE, SoftHsm, softHsm } from '../support/softhsm';
 import { DAY } from '../fixtures';
 
 // CA keys at rest, judged by OpenSSL (which must read what we encrypt, and we what it encrypts) and by
@@ -126,5 +126,20 @@ describe('pkcs11: a CA whose key lives in SoftHSM2', () => {
     } finally {
       tmp.cleanup();
     }
+  });
+
+  test('a token made after a failed lookup in this process is found: the module lists its tokens afresh', () => {
+    closePkcs11Tokens();
+    // A lookup that finds nothing (a CI runner without the token, a typo) used to leave SoftHSM2 initialized with
+    // the tokens it saw then, so a token an operator made afterwards was "not on this machine" until restart.
+    expect(() => openPkcs11Token(parsePkcs11Uri(hsm.uri('not-yet')))).toThrow(/has no token labelled "not-yet"/);
+    const later = hsm.initToken('later');
+    expect(openPkcs11Token(parsePkcs11Uri(hsm.uri(later)))).toBeDefined();
+    // The same when another user of the module in this process initialized it before the token existed.
+    closePkcs11Tokens();
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    new (require('node-webcrypto-p11').Crypto)({ library: SOFTHSM_MODULE, slot: 0 });
+    const newest = hsm.initToken('newest');
+    expect(openPkcs11Token(parsePkcs11Uri(hsm.uri(newest)))).toBeDefined();
   });
 });
