@@ -6,6 +6,7 @@ import type { KubeIngress, KubeSecret } from '../../imports/k8s';
 import { ClientTrustFacts, DEFAULT_CRL_MIN_VALIDITY_DAYS, DEFAULT_SERVER_MIN_VALIDITY_DAYS, Finding, Findings, formatFinding, VerifyClient } from '../checks';
 import { ControllerTarget, IngressController, MtlsBackend, ServerTlsMaterial } from '../controllers';
 import type { MtlsIntent } from '../controllers/controller';
+import { settingFields } from '../controllers/controller';
 import { checkSetup, refuseUnsupported } from '../controllers/check-setup';
 
 export { authTlsAnnotations, MtlsBackend, NGINX_ANNOTATION_PREFIX, ServerTlsMaterial } from '../controllers';
@@ -135,7 +136,7 @@ export class MtlsIngress extends Construct {
       annotations: props.annotations ?? {}, labels: props.labels,
     };
     const now = props.now ?? new Date();
-    const fieldOf = (setting: string) => setting;
+    const fieldOf = settingFields();
     const { names } = intent;
 
     const findings = new Findings();

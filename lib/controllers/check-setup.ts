@@ -37,7 +37,7 @@ export function checkSetup(findings: Findings, target: ControllerTarget, setup: 
   checkIngressSettings(findings, {
     hosts: setup.hosts, namespace: setup.namespace, clientCaSecretNamespace: setup.clientCaSecretNamespace, allowCrossNamespace: setup.allowCrossNamespace,
     names: setup.names, verifyClient: settings.verifyClient, verifyDepth: settings.verifyDepth, backend: setup.backend, path: setup.path, pathType: setup.pathType,
-    extraAnnotations: setup.extraAnnotations, ownsAnnotation: (key) => target.ownsAnnotation(key), wording: target.wording,
+    extraAnnotations: setup.extraAnnotations, ownsAnnotation: (key) => target.ownedAnnotationPrefixes.some((prefix) => key.startsWith(prefix)), wording: target.wording,
   });
   const facts = checkMtls(findings, setup.material, { ...options, dataPlane: setup.dataPlane ?? target.dataPlane });
   target.check(findings, { settings, hosts: setup.hosts, backend: setup.backend, pathType: setup.pathType, trust: facts.trust, fieldOf: setup.fieldOf, asDeployed: setup.asDeployed });

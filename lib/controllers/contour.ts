@@ -4,12 +4,11 @@
 // validators each read their own key. The generated classes are loaded only when this target emits.
 import type { Construct } from 'constructs';
 import type * as ContourApi from '../../imports/projectcontour.io';
-import type { DataPlaneBehaviour } from '../checks/data-plane';
 import type { Findings } from '../checks/finding';
-import type { ControllerTarget, DeployedMtls, EmittedObjects, ManifestObject, MtlsIntent, ReadContext, SecretShapes, TargetCheckInput } from './controller';
-import { SETTING_PROPS } from './controller';
+import type { DeployedMtls, EmittedObjects, ManifestObject, MtlsIntent, ReadContext, SecretShapes, TargetCheckInput } from './controller';
+import { settingFields } from './controller';
 import { emitSecrets, objectMeta } from './emit';
-import { checkEnvoyTarget, envoyDataPlane, envoyNoErrorPage, envoyRefusesExpiredCrl, envoyWording } from './envoy';
+import { EnvoyTarget } from './envoy';
 import { splitSecretRef } from './field-table';
 import { isKind, serverTlsOfSecret, whereOf } from './read';
 import { checkSecretShape } from './secret-shape';
@@ -32,38 +31,24 @@ const SECRETS: SecretShapes = {
   clientTrust: { type: 'Opaque', typeRequired: false, caKey: 'ca.crt', crlKey: 'crl.pem', forbiddenKeys: [] },
 };
 
-const PROPS = SETTING_PROPS;
 
 const REFUSED = 'Contour then marks the HTTPProxy invalid (ClientValidationInvalid) and stops serving its virtual host';
 
-export class ContourTarget implements ControllerTarget {
-  readonly name = 'contour';
-  readonly displayName = 'Contour';
-  readonly minimumVersion = 'v1.22.0';
-  readonly defaultIngressClassName = 'contour';
-  readonly secrets = SECRETS;
-  readonly dataPlane: DataPlaneBehaviour;
-  readonly unsupported = {
-    errorPage: envoyNoErrorPage('Contour'),
-    matchCn: 'Contour cannot match the client CN, so every client the CA vouches for would be admitted. Remove matchCn and issue the allowed clients from a CA of their own.',
-    passCertificateToUpstream: 'Contour cannot send ingress-nginx\'s ssl-client-cert header; its clientValidation.forwardClientCertificate (v1.24+) sends x-forwarded-client-cert instead, which this construct does not write. Remove passCertificateToUpstream.',
-  };
-  readonly wording = envoyWording('Contour', 'setting');
-
+export class ContourTarget extends EnvoyTarget {
   constructor(private readonly options: ContourOptions = {}) {
-    this.dataPlane = envoyDataPlane(envoyRefusesExpiredCrl('Contour'), options.leafOnlyCrl === true);
-  }
-
-  ownsAnnotation(): boolean {
-    return false;
+    super({
+      name: 'contour', displayName: 'Contour', minimumVersion: 'v1.22.0', defaultIngressClassName: 'contour', secrets: SECRETS,
+      modeWord: 'setting', leafOnlyCrl: options.leafOnlyCrl, oneHost: 'an HTTPProxy virtual host', portNumber: 'an HTTPProxy service',
+      optionalField: { object: 'the HTTPProxy field clientValidation.optionalClientCertificate', since: OPTIONAL_SINCE, inUse: options.version, optionName: 'IngressController.contour({ version })' },
+      unsupported: {
+        matchCn: 'Contour cannot match the client CN, so every client the CA vouches for would be admitted. Remove matchCn and issue the allowed clients from a CA of their own.',
+        passCertificateToUpstream: 'Contour cannot send ingress-nginx\'s ssl-client-cert header; its clientValidation.forwardClientCertificate (v1.24+) sends x-forwarded-client-cert instead, which this construct does not write. Remove passCertificateToUpstream.',
+      },
+    });
   }
 
   check(findings: Findings, input: TargetCheckInput): void {
-    checkEnvoyTarget(findings, input, {
-      controller: this.displayName, minimumVersion: this.minimumVersion, oneHost: 'an HTTPProxy virtual host', portNumber: 'an HTTPProxy service',
-      leafOnlyCrl: this.options.leafOnlyCrl,
-      optionalField: { object: 'the HTTPProxy field clientValidation.optionalClientCertificate', since: OPTIONAL_SINCE, inUse: this.options.version, optionName: 'IngressController.contour({ version })' },
-    });
+    super.check(findings, input);
     // The exact condition exists in the v1.33 CRD, but the release that added it was not established: not written.
     if (!input.asDeployed && input.pathType === 'Exact') {
       findings.error('MTLS080', 'pathType', 'is "Exact", but this target writes only prefix conditions for Contour (the release that added HTTPProxy\'s exact condition was not established). Use "Prefix".');
@@ -116,7 +101,7 @@ export class ContourTarget implements ControllerTarget {
     const condition = (route?.conditions ?? []).find((c: { prefix?: string; exact?: string }) => c.prefix !== undefined || c.exact !== undefined);
     const leafOnly = validation.crlOnlyVerifyLeafCert === true;
     if (leafOnly) warnLeafOnlyCrl(findings, `${field}.crlOnlyVerifyLeafCert`, this.displayName);
-    const fieldOf = (setting: keyof typeof PROPS) => (setting === 'verifyClient' ? `${field}.optionalClientCertificate` : PROPS[setting]);
+    const fieldOf = settingFields({ verifyClient: `${field}.optionalClientCertificate` });
     const server = splitSecretRef(String(tls.secretName ?? ''), namespace);
     const deployed: DeployedMtls = {
       where, namespace, hosts, fieldOf,

@@ -94,10 +94,16 @@ export interface SecretShapes {
 export const OPTIONAL_SETTINGS = ['errorPage', 'matchCn', 'passCertificateToUpstream'] as const;
 export type OptionalSetting = typeof OPTIONAL_SETTINGS[number];
 
-/** What a setting is called in the construct's props, for the messages of targets that name no field for it. */
-export const SETTING_PROPS: Readonly<Record<keyof MtlsSettings | 'hosts' | 'backend.port', string>> = {
-  verifyClient: 'verifyClient', verifyDepth: 'verifyDepth', errorPage: 'errorPage', passCertificateToUpstream: 'passCertificateToUpstream', matchCn: 'matchCn', hosts: 'hosts', 'backend.port': 'backend.port',
-};
+/** A setting findings can name: one of MtlsSettings, the hosts, or the backend's port. */
+export type SettingName = keyof MtlsSettings | 'hosts' | 'backend.port';
+
+/**
+ * How findings on deployed manifests name a setting: by the manifest field the target wrote it to (`written`),
+ * else by its prop name, as findings on the construct do.
+ */
+export function settingFields(written: Partial<Record<SettingName, string>> = {}): (setting: SettingName) => string {
+  return (setting) => written[setting] ?? setting;
+}
 
 /** The input of a target's own checks: the settings as given (construct) or as deployed (manifests). */
 export interface TargetCheckInput {
@@ -108,7 +114,7 @@ export interface TargetCheckInput {
   /** The parsed client CA bundle and CRLs, when they could be read. */
   readonly trust?: ClientTrustFacts;
   /** Names a setting for a message: the prop (`verifyDepth`) or the annotation or field that holds it. */
-  fieldOf(setting: keyof MtlsSettings | 'hosts' | 'backend.port'): string;
+  fieldOf(setting: SettingName): string;
   /** The settings are read back from manifests (`check --manifests`), not the construct's props. */
   readonly asDeployed: boolean;
 }
@@ -160,7 +166,7 @@ export interface DeployedMtls {
   readonly settings: MtlsSettings;
   /** The namespace of the client CA Secret as referenced. */
   readonly clientCaSecretNamespace?: string;
-  fieldOf(setting: keyof MtlsSettings | 'hosts' | 'backend.port'): string;
+  fieldOf(setting: SettingName): string;
   /** The client CA bundle and CRLs, when the referenced Secret is in the folder and usable. */
   readonly clientTrust?: {
     readonly field: string;
@@ -196,12 +202,36 @@ export interface ControllerTarget {
   readonly dataPlane: DataPlaneBehaviour;
   /** How the common settings checks name this controller and what it does with bad values. */
   readonly wording: SettingsWording;
-  /** Whether an annotation key is one the target writes from the settings (users may not set it themselves). */
-  ownsAnnotation(key: string): boolean;
+  /** The annotation prefixes the target writes from the settings: users may not set annotations under them. */
+  readonly ownedAnnotationPrefixes: readonly string[];
   /** The target's own checks, on the construct's props and on deployed manifests alike. */
   check(findings: Findings, input: TargetCheckInput): void;
   /** Creates the objects (cdk8s L1) in `scope`. */
   emit(scope: Construct, intent: MtlsIntent, clientCaAnnotations: Readonly<Record<string, string>> | undefined): EmittedObjects;
   /** Finds this target's mTLS setups among parsed manifests, reporting wiring problems as findings. */
   read(context: ReadContext): DeployedMtls[];
+}
+
+/** What a target declares about itself: the fields of ControllerTarget that are data, not behaviour. */
+export type TargetDeclaration = Pick<ControllerTarget, 'name' | 'displayName' | 'minimumVersion' | 'defaultIngressClassName' | 'secrets' | 'ownedAnnotationPrefixes' | 'unsupported' | 'dataPlane' | 'wording'>;
+
+/** The base of every target: its declaration as read-only fields; each target writes its checks, emit and read. */
+export abstract class DeclaredTarget implements ControllerTarget {
+  declare readonly name: ControllerName;
+  declare readonly displayName: string;
+  declare readonly minimumVersion: string;
+  declare readonly defaultIngressClassName: string;
+  declare readonly secrets: SecretShapes;
+  declare readonly ownedAnnotationPrefixes: readonly string[];
+  declare readonly unsupported: ControllerTarget['unsupported'];
+  declare readonly dataPlane: DataPlaneBehaviour;
+  declare readonly wording: SettingsWording;
+
+  protected constructor(declaration: TargetDeclaration) {
+    Object.assign(this, declaration);
+  }
+
+  abstract check(findings: Findings, input: TargetCheckInput): void;
+  abstract emit(scope: Construct, intent: MtlsIntent, clientCaAnnotations: Readonly<Record<string, string>> | undefined): EmittedObjects;
+  abstract read(context: ReadContext): DeployedMtls[];
 }

@@ -7,13 +7,11 @@ import type { Construct } from 'constructs';
 import type * as EnvoyGatewayApi from '../../imports/gateway.envoyproxy.io';
 import type * as GatewayApi from '../../imports/gateway.networking.k8s.io';
 import { KubeSecret } from '../../imports/k8s';
-import type { DataPlaneBehaviour } from '../checks/data-plane';
-import type { Findings } from '../checks/finding';
 import { splitPem } from '../pki/pem';
-import type { ControllerTarget, DeployedMtls, EmittedObjects, ManifestObject, MtlsIntent, ReadContext, SecretShapes, TargetCheckInput } from './controller';
-import { SETTING_PROPS } from './controller';
+import type { DeployedMtls, EmittedObjects, ManifestObject, MtlsIntent, ReadContext, SecretShapes } from './controller';
+import { settingFields } from './controller';
 import { base64Values, emitSecrets, objectMeta } from './emit';
-import { checkEnvoyTarget, envoyDataPlane, envoyNoErrorPage, envoyWording } from './envoy';
+import { EnvoyTarget } from './envoy';
 import { GATEWAY_API_GROUP, gatewayHostsAndRoute, pathMatchOf, readRefValues, refCrls } from './gateway-api';
 import { serverTlsOfSecret, whereOf, isKind } from './read';
 import { warnLeafOnlyCrl } from './target-checks';
@@ -57,40 +55,21 @@ const SECRETS: SecretShapes = {
   clientTrust: { type: 'Opaque', typeRequired: false, caKey: 'ca.crt', crlKey: 'ca.crl', forbiddenKeys: [], secretPerCrl: true },
 };
 
-const PROPS = SETTING_PROPS;
 
 const MODES: Readonly<Record<string, string>> = { RequireAndVerify: 'on', VerifyIfGiven: 'optional', Request: 'optional_no_ca', RequireAny: 'optional_no_ca' };
 
-export class EnvoyGatewayTarget implements ControllerTarget {
-  readonly name = 'envoy-gateway';
-  readonly displayName = 'Envoy Gateway';
-  readonly minimumVersion = 'v1.6.2';
-  readonly defaultIngressClassName = 'eg';
-  readonly secrets = SECRETS;
-  readonly dataPlane: DataPlaneBehaviour;
-  readonly unsupported = {
-    errorPage: envoyNoErrorPage('Envoy Gateway'),
-    matchCn: 'Envoy Gateway cannot match the client CN (its clientValidation matches subjectAltNames, SPKI or certificate hashes), so every client the CA vouches for would be admitted. Remove matchCn and issue the allowed clients from a CA of their own.',
-    passCertificateToUpstream: 'Envoy Gateway cannot send ingress-nginx\'s ssl-client-cert header; Envoy sends the client certificate in x-forwarded-client-cert when a ClientTrafficPolicy sets headers.xForwardedClientCert, which this construct does not write. Remove passCertificateToUpstream.',
-  };
-  readonly wording = envoyWording('Envoy Gateway', 'clientValidation mode');
-
+export class EnvoyGatewayTarget extends EnvoyTarget {
   constructor(private readonly options: EnvoyGatewayOptions = {}) {
-    this.dataPlane = envoyDataPlane(
-      'Envoy Gateway then rejects the ClientTrafficPolicy (Accepted=False, "CRL is expired") and answers 500 on every route of the listener, for every client, whatever its certificate',
-      options.leafOnlyCrl === true,
-    );
-  }
-
-  ownsAnnotation(): boolean {
-    return false;
-  }
-
-  check(findings: Findings, input: TargetCheckInput): void {
-    checkEnvoyTarget(findings, input, {
-      controller: this.displayName, minimumVersion: this.minimumVersion, oneHost: 'a Gateway listener (and the ClientTrafficPolicy on it)', portNumber: 'an HTTPRoute backendRef',
-      leafOnlyCrl: this.options.leafOnlyCrl,
-      optionalField: { object: 'the ClientTrafficPolicy field tls.clientValidation.mode (VerifyIfGiven)', since: MODE_SINCE, inUse: this.options.version, optionName: 'IngressController.envoyGateway({ version })' },
+    super({
+      name: 'envoy-gateway', displayName: 'Envoy Gateway', minimumVersion: 'v1.6.2', defaultIngressClassName: 'eg', secrets: SECRETS,
+      // What sets Envoy Gateway apart: an expired CRL takes down the whole listener.
+      crlExpiry: 'Envoy Gateway then rejects the ClientTrafficPolicy (Accepted=False, "CRL is expired") and answers 500 on every route of the listener, for every client, whatever its certificate',
+      modeWord: 'clientValidation mode', leafOnlyCrl: options.leafOnlyCrl, oneHost: 'a Gateway listener (and the ClientTrafficPolicy on it)', portNumber: 'an HTTPRoute backendRef',
+      optionalField: { object: 'the ClientTrafficPolicy field tls.clientValidation.mode (VerifyIfGiven)', since: MODE_SINCE, inUse: options.version, optionName: 'IngressController.envoyGateway({ version })' },
+      unsupported: {
+        matchCn: 'Envoy Gateway cannot match the client CN (its clientValidation matches subjectAltNames, SPKI or certificate hashes), so every client the CA vouches for would be admitted. Remove matchCn and issue the allowed clients from a CA of their own.',
+        passCertificateToUpstream: 'Envoy Gateway cannot send ingress-nginx\'s ssl-client-cert header; Envoy sends the client certificate in x-forwarded-client-cert when a ClientTrafficPolicy sets headers.xForwardedClientCert, which this construct does not write. Remove passCertificateToUpstream.',
+      },
     });
   }
 
@@ -157,7 +136,7 @@ export class EnvoyGatewayTarget implements ControllerTarget {
     const attached = gatewayHostsAndRoute(context, where, namespace, target?.name ?? '', target?.sectionName);
     const leafOnly = validation.crl?.onlyVerifyLeafCertificate === true;
     if (leafOnly) warnLeafOnlyCrl(findings, `${field}.crl.onlyVerifyLeafCertificate`, this.displayName);
-    const fieldOf = (setting: keyof typeof PROPS) => (setting === 'verifyClient' ? `${field}.mode` : PROPS[setting]);
+    const fieldOf = settingFields({ verifyClient: `${field}.mode` });
     const verifyClient = validation.mode !== undefined ? MODES[String(validation.mode)] ?? String(validation.mode) : validation.optional === true ? 'optional' : 'on';
     const deployed: DeployedMtls = {
       where, namespace, hosts: attached.hosts, backend: attached.backend, path: attached.path, pathType: attached.pathType, fieldOf,

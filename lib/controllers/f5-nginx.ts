@@ -8,9 +8,9 @@ import type * as NginxOrg from '../../imports/k8s.nginx.org';
 import { NGINX_DATA_PLANE } from '../checks/data-plane';
 import type { Findings } from '../checks/finding';
 import type {
-  ControllerTarget, DeployedMtls, EmittedObjects, ManifestObject, MtlsIntent, ReadContext, SecretShapes, TargetCheckInput,
+  DeployedMtls, EmittedObjects, ManifestObject, MtlsIntent, ReadContext, SecretShapes, TargetCheckInput, TargetDeclaration,
 } from './controller';
-import { SETTING_PROPS } from './controller';
+import { DeclaredTarget, settingFields } from './controller';
 import { emitIngress, emitSecrets, objectMeta } from './emit';
 import { FieldTable, same } from './field-table';
 import { firstBackend, ingressHosts, serverTlsOfIngress } from './read';
@@ -65,26 +65,17 @@ const SECRETS: SecretShapes = {
   clientTrust: { type: 'nginx.org/ca', typeRequired: true, caKey: 'ca.crt', crlKey: 'ca.crl', forbiddenKeys: [] },
 };
 
-const PROPS = SETTING_PROPS;
 
 const REFUSED_500 = 'F5 NGINX Ingress Controller then rejects the Policy and answers 500 to every request of the route';
 
-export class F5NginxTarget implements ControllerTarget {
-  readonly name = 'f5-nginx';
-  readonly displayName = 'F5 NGINX Ingress Controller';
-  readonly defaultIngressClassName = 'nginx';
-  readonly secrets = SECRETS;
-  readonly dataPlane = NGINX_DATA_PLANE;
-  readonly minimumVersion: string;
-  readonly unsupported: ControllerTarget['unsupported'];
-  readonly wording: ControllerTarget['wording'];
-  private readonly resource: 'ingress' | 'virtualServer';
-
-  constructor(private readonly options: F5NginxOptions = {}) {
-    this.resource = options.resource ?? 'ingress';
-    this.minimumVersion = this.resource === 'ingress' ? 'v5.5.0' : 'v3.1.0';
-    const headers = this.resource === 'virtualServer';
-    this.wording = {
+/** The declaration for an F5 Ingress or a VirtualServer: what each can send the backend differs. */
+function declaration(resource: 'ingress' | 'virtualServer'): TargetDeclaration {
+  const headers = resource === 'virtualServer';
+  return {
+    name: 'f5-nginx', displayName: 'F5 NGINX Ingress Controller', minimumVersion: headers ? 'v3.1.0' : 'v5.5.0', defaultIngressClassName: 'nginx', secrets: SECRETS,
+    ownedAnnotationPrefixes: [], // nginx.org/policies is merged with the user's own list, not owned
+    dataPlane: NGINX_DATA_PLANE,
+    wording: {
       controller: 'F5 NGINX Ingress Controller',
       invalidVerifyClient: 'F5 NGINX Ingress Controller would reject the Policy and answer 500 to every request',
       invalidVerifyDepth: 'F5 NGINX Ingress Controller would reject a negative depth (500 for every request) and pass 0 to nginx, admitting only clients the root issued itself',
@@ -92,18 +83,23 @@ export class F5NginxTarget implements ControllerTarget {
         ? 'with ssl-client-verify: NONE; the backend must check it (and refuse anything but SUCCESS)'
         : 'and an F5 Ingress sends the backend no client identity, so it cannot tell them from verified clients; use IngressController.f5Nginx({ resource: \'virtualServer\' }), which sends ssl-client-verify',
       backendCheck: headers ? 'ssl-client-verify' : 'the client certificate (which an F5 Ingress does not send)',
-    };
-    this.unsupported = {
+    },
+    unsupported: {
       errorPage: 'F5 NGINX Ingress Controller has no setting for the page refused clients see: nginx answers 400 itself ("No required SSL certificate was sent", "The SSL certificate error"), before any route\'s errorPages apply. Remove errorPage.',
-      matchCn: `F5 NGINX Ingress Controller cannot match the client CN, so every client the CA vouches for would be admitted. Remove matchCn and check the CN in the backend${this.resource === 'virtualServer' ? ' (it gets ssl-client-subject-dn)' : ''}, or issue the allowed clients from a CA of their own.`,
-      ...(this.resource === 'ingress' ? {
+      matchCn: `F5 NGINX Ingress Controller cannot match the client CN, so every client the CA vouches for would be admitted. Remove matchCn and check the CN in the backend${headers ? ' (it gets ssl-client-subject-dn)' : ''}, or issue the allowed clients from a CA of their own.`,
+      ...(headers ? {} : {
         passCertificateToUpstream: 'an F5 Ingress cannot send the client certificate to the backend (nginx.org/proxy-set-headers refuses NGINX variables). Use IngressController.f5Nginx({ resource: \'virtualServer\' }), whose VirtualServer sends ssl-client-cert as ingress-nginx does.',
-      } : {}),
-    };
-  }
+      }),
+    },
+  };
+}
 
-  ownsAnnotation(): boolean {
-    return false; // nginx.org/policies is merged with the user's own list, not owned
+export class F5NginxTarget extends DeclaredTarget {
+  private readonly resource: 'ingress' | 'virtualServer';
+
+  constructor(private readonly options: F5NginxOptions = {}) {
+    super(declaration(options.resource ?? 'ingress'));
+    this.resource = options.resource ?? 'ingress';
   }
 
   check(findings: Findings, input: TargetCheckInput): void {
@@ -172,7 +168,7 @@ export class F5NginxTarget implements ControllerTarget {
     const policyField = `Policy ${ref} spec.ingressMTLS`;
     const m = INGRESS_MTLS.read(policy!.spec.ingressMTLS);
     const hosts = isIngress ? ingressHosts(route) : [route.spec?.host].filter((h): h is string => typeof h === 'string');
-    const fieldOf = (setting: keyof typeof PROPS) => (setting === 'verifyClient' || setting === 'verifyDepth' ? `${policyField}.${setting}` : PROPS[setting]);
+    const fieldOf = settingFields({ verifyClient: `${policyField}.verifyClient`, verifyDepth: `${policyField}.verifyDepth` });
     const upstream = (route.spec?.upstreams ?? [])[0] ?? {};
     const firstRoute = (route.spec?.routes ?? [])[0] ?? {};
     const deployed: DeployedMtls = {

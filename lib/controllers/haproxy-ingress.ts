@@ -4,9 +4,9 @@
 import type { Construct } from 'constructs';
 import type { Findings } from '../checks/finding';
 import type {
-  ControllerTarget, DeployedMtls, EmittedObjects, ManifestObject, MtlsIntent, ReadContext, SecretShapes, TargetCheckInput,
+  DeployedMtls, EmittedObjects, ManifestObject, MtlsIntent, ReadContext, SecretShapes, TargetCheckInput,
 } from './controller';
-import { SETTING_PROPS } from './controller';
+import { DeclaredTarget, settingFields } from './controller';
 import { emitIngress, emitSecrets } from './emit';
 import { FieldTable, parseGoBool, same, splitSecretRef } from './field-table';
 import { firstBackend, ingressHosts, serverTlsOfIngress } from './read';
@@ -49,28 +49,22 @@ const SECRETS: SecretShapes = {
   clientTrust: { type: 'Opaque', typeRequired: false, caKey: 'ca.crt', crlKey: 'ca.crl', forbiddenKeys: ['tls.crt', 'tls.key'] },
 };
 
-const PROPS = SETTING_PROPS;
 
-export class HaproxyIngressTarget implements ControllerTarget {
-  readonly name = 'haproxy-ingress';
-  readonly displayName = 'HAProxy Ingress';
-  readonly minimumVersion = 'v0.16.0';
-  readonly defaultIngressClassName = 'haproxy';
-  readonly secrets = SECRETS;
-  readonly unsupported = {
-    matchCn: 'HAProxy Ingress has no annotation that matches the client CN, so every client the CA vouches for would be admitted. Remove matchCn and check the CN in the backend (it gets X-SSL-Client-CN), or issue the allowed clients from a CA of their own.',
-    passCertificateToUpstream: 'HAProxy Ingress cannot send ingress-nginx\'s ssl-client-cert header (the URL-encoded PEM). Use IngressController.haproxyIngress({ certificateHeader: true }), which sends X-SSL-Client-Cert with the base64 of the DER, and decode that in the backend.',
-  };
-  readonly dataPlane = { server: 'haproxy', refusal: '495', crlSetting: 'crl-file' };
-  readonly wording = {
-    controller: 'HAProxy Ingress', invalidVerifyClient: 'HAProxy Ingress would use "on"', invalidVerifyDepth: 'HAProxy Ingress has no depth setting at all',
-    unverifiedClient: 'with X-SSL-Client-CN, -DN and -SHA1 empty; the backend must refuse requests where they are empty', backendCheck: 'X-SSL-Client-CN',
-  };
-
-  constructor(private readonly options: HaproxyIngressOptions = {}) {}
-
-  ownsAnnotation(key: string): boolean {
-    return key.startsWith(`${HAPROXY_INGRESS_ANNOTATION_PREFIX}auth-tls-`) || key.startsWith('ingress.kubernetes.io/auth-tls-');
+export class HaproxyIngressTarget extends DeclaredTarget {
+  constructor(private readonly options: HaproxyIngressOptions = {}) {
+    super({
+      name: 'haproxy-ingress', displayName: 'HAProxy Ingress', minimumVersion: 'v0.16.0', defaultIngressClassName: 'haproxy', secrets: SECRETS,
+      ownedAnnotationPrefixes: [`${HAPROXY_INGRESS_ANNOTATION_PREFIX}auth-tls-`, 'ingress.kubernetes.io/auth-tls-'],
+      unsupported: {
+        matchCn: 'HAProxy Ingress has no annotation that matches the client CN, so every client the CA vouches for would be admitted. Remove matchCn and check the CN in the backend (it gets X-SSL-Client-CN), or issue the allowed clients from a CA of their own.',
+        passCertificateToUpstream: 'HAProxy Ingress cannot send ingress-nginx\'s ssl-client-cert header (the URL-encoded PEM). Use IngressController.haproxyIngress({ certificateHeader: true }), which sends X-SSL-Client-Cert with the base64 of the DER, and decode that in the backend.',
+      },
+      dataPlane: { server: 'haproxy', refusal: '495', crlSetting: 'crl-file' },
+      wording: {
+        controller: 'HAProxy Ingress', invalidVerifyClient: 'HAProxy Ingress would use "on"', invalidVerifyDepth: 'HAProxy Ingress has no depth setting at all',
+        unverifiedClient: 'with X-SSL-Client-CN, -DN and -SHA1 empty; the backend must refuse requests where they are empty', backendCheck: 'X-SSL-Client-CN',
+      },
+    });
   }
 
   check(findings: Findings, input: TargetCheckInput): void {
@@ -102,7 +96,7 @@ export class HaproxyIngressTarget implements ControllerTarget {
     const where = `Ingress ${namespace}/${ingress.metadata?.name ?? '(unnamed)'}`;
     const a = AUTH_TLS.read(ingress.metadata?.annotations);
     const ref = splitSecretRef(a.secret ?? '', namespace);
-    const fieldOf = (setting: keyof typeof PROPS) => (setting === 'verifyClient' || setting === 'errorPage' ? `${where} ${AUTH_TLS.keyOf(setting)}` : PROPS[setting]);
+    const fieldOf = settingFields({ verifyClient: `${where} ${AUTH_TLS.keyOf('verifyClient')}`, errorPage: `${where} ${AUTH_TLS.keyOf('errorPage')}` });
     const deployed = {
       where, namespace, hosts: ingressHosts(ingress), ...firstBackend(ingress), fieldOf,
       settings: { verifyClient: a.verifyClient ?? 'on', errorPage: a.errorPage },

@@ -23,19 +23,13 @@ export { authTlsAnnotations, NGINX_ANNOTATION_PREFIX } from './ingress-nginx';
  */
 export class IngressController {
   /** ingress-nginx: an Opaque CA Secret and an Ingress with the `nginx.ingress.kubernetes.io/auth-tls-*` annotations. The default. */
-  public static ingressNginx(): ControllerTarget {
-    return new IngressNginxTarget();
-  }
+  public static ingressNginx(): ControllerTarget { return new IngressNginxTarget(); }
 
   /** F5 NGINX Ingress Controller: an `nginx.org/ca` Secret, a Policy with `ingressMTLS`, and an Ingress or a VirtualServer. */
-  public static f5Nginx(options: F5NginxOptions = {}): ControllerTarget {
-    return new F5NginxTarget(options);
-  }
+  public static f5Nginx(options: F5NginxOptions = {}): ControllerTarget { return new F5NginxTarget(options); }
 
   /** HAProxy Ingress (jcmoraisjr): an Opaque CA Secret and an Ingress with the `haproxy-ingress.github.io/auth-tls-*` annotations. */
-  public static haproxyIngress(options: HaproxyIngressOptions = {}): ControllerTarget {
-    return new HaproxyIngressTarget(options);
-  }
+  public static haproxyIngress(options: HaproxyIngressOptions = {}): ControllerTarget { return new HaproxyIngressTarget(options); }
 
   /**
    * Envoy Gateway, v1.6.2 or later (CRL references are watched from v1.6.2): a Gateway with an HTTPS listener
@@ -44,36 +38,28 @@ export class IngressController {
    * (`ca.crt`) and one Secret per CRL (`ca.crl`): Envoy Gateway checks only the first PEM block of each reference.
    * verifyClient "optional" writes `mode: VerifyIfGiven`, which needs v1.8.0.
    */
-  public static envoyGateway(options: EnvoyGatewayOptions = {}): ControllerTarget {
-    return new EnvoyGatewayTarget(options);
-  }
+  public static envoyGateway(options: EnvoyGatewayOptions = {}): ControllerTarget { return new EnvoyGatewayTarget(options); }
 
   /**
    * Contour, v1.22.0 or later (crlSecret): an HTTPProxy whose `virtualhost.tls.clientValidation` names one Opaque
    * Secret as `caSecret` (key `ca.crt`) and `crlSecret` (key `crl.pem`, not ca.crl). verifyClient "optional"
    * writes `optionalClientCertificate`, which needs v1.24.0.
    */
-  public static contour(options: ContourOptions = {}): ControllerTarget {
-    return new ContourTarget(options);
-  }
+  public static contour(options: ContourOptions = {}): ControllerTarget { return new ContourTarget(options); }
 
   /**
    * Istio, 1.19.0 or later (CRL in the credential Secret): a Gateway (`networking.istio.io/v1`, tls.mode MUTUAL,
    * credentialName), one Secret in the gateway pods' namespace with `tls.crt`, `tls.key`, `ca.crt` and `ca.crl`,
    * and a VirtualService.
    */
-  public static istio(options: IstioOptions = {}): ControllerTarget {
-    return new IstioTarget(options);
-  }
+  public static istio(options: IstioOptions = {}): ControllerTarget { return new IstioTarget(options); }
 
   /**
    * Traefik cannot check a CRL, so this target is refused at synth (MTLS100) unless you accept that revoked
    * clients get in: `IngressController.traefik({ acceptNoRevocation: true })`, which then warns on every synth
    * (MTLS101) and emits a TLSOption (clientAuth) and an IngressRoute (`traefik.io/v1alpha1`, read at v3.7.9).
    */
-  public static traefik(options: TraefikOptions = {}): ControllerTarget {
-    return new TraefikTarget(options);
-  }
+  public static traefik(options: TraefikOptions = {}): ControllerTarget { return new TraefikTarget(options); }
 
   /** The target for a name of `CONTROLLER_NAMES` (`ingress-nginx`, `f5-nginx`, `haproxy-ingress`, `envoy-gateway`, `contour`, `istio`, `traefik`), with default options. */
   public static named(name: string): ControllerTarget {

@@ -6,8 +6,9 @@ import type { Findings } from '../checks/finding';
 import { INGRESS_NGINX_WORDING } from '../checks/ingress-settings';
 import { anchorMatchCn, checkMatchCn } from '../checks/match-cn';
 import type {
-  ControllerTarget, DeployedMtls, EmittedObjects, ManifestObject, MtlsIntent, MtlsSettings, ReadContext, SecretShapes, TargetCheckInput,
+  DeployedMtls, EmittedObjects, ManifestObject, MtlsIntent, ReadContext, SecretShapes, TargetCheckInput,
 } from './controller';
+import { DeclaredTarget, settingFields } from './controller';
 import { emitIngress, emitSecrets } from './emit';
 import { FieldTable, parseGoBool, same, splitSecretRef } from './field-table';
 import { firstBackend, ingressHosts, serverTlsOfIngress } from './read';
@@ -56,22 +57,13 @@ const SECRETS: SecretShapes = {
   clientTrust: { type: 'Opaque', typeRequired: false, caKey: 'ca.crt', crlKey: 'ca.crl', forbiddenKeys: [] },
 };
 
-const PROPS: Record<keyof MtlsSettings | 'hosts' | 'backend.port', string> = {
-  verifyClient: 'verifyClient', verifyDepth: 'verifyDepth', errorPage: 'errorPage', passCertificateToUpstream: 'passCertificateToUpstream', matchCn: 'matchCn', hosts: 'hosts', 'backend.port': 'backend.port',
-};
 
-export class IngressNginxTarget implements ControllerTarget {
-  readonly name = 'ingress-nginx';
-  readonly displayName = 'ingress-nginx';
-  readonly minimumVersion = 'v1.0.0';
-  readonly defaultIngressClassName = 'nginx';
-  readonly secrets = SECRETS;
-  readonly unsupported = {};
-  readonly dataPlane = NGINX_DATA_PLANE;
-  readonly wording = INGRESS_NGINX_WORDING;
-
-  ownsAnnotation(key: string): boolean {
-    return key.startsWith(`${NGINX_ANNOTATION_PREFIX}auth-tls-`);
+export class IngressNginxTarget extends DeclaredTarget {
+  constructor() {
+    super({
+      name: 'ingress-nginx', displayName: 'ingress-nginx', minimumVersion: 'v1.0.0', defaultIngressClassName: 'nginx', secrets: SECRETS,
+      ownedAnnotationPrefixes: [`${NGINX_ANNOTATION_PREFIX}auth-tls-`], unsupported: {}, dataPlane: NGINX_DATA_PLANE, wording: INGRESS_NGINX_WORDING,
+    });
   }
 
   check(findings: Findings, input: TargetCheckInput): void {
@@ -104,7 +96,7 @@ export class IngressNginxTarget implements ControllerTarget {
       where, route: ingress, namespace, hosts: ingressHosts(ingress), ...firstBackend(ingress),
       settings: { verifyClient: a.verifyClient ?? 'on', verifyDepth: a.verifyDepth ?? 1, errorPage: a.errorPage, matchCn: a.matchCn, passCertificateToUpstream: a.passCertificateToUpstream },
       clientCaSecretNamespace: ref.namespace,
-      fieldOf: (setting: keyof typeof PROPS) => PROPS[setting],
+      fieldOf: settingFields(),
       serverTls: serverTlsOfIngress(context, ingress, SECRETS),
     };
     const secret = context.secret(ref.namespace, ref.name);

@@ -6,12 +6,10 @@
 import type { Construct } from 'constructs';
 import type * as IstioApi from '../../imports/networking.istio.io';
 import { KubeSecret } from '../../imports/k8s';
-import type { DataPlaneBehaviour } from '../checks/data-plane';
-import type { Findings } from '../checks/finding';
-import type { ControllerTarget, DeployedMtls, EmittedObjects, ManifestObject, MtlsIntent, ReadContext, SecretShapes, TargetCheckInput } from './controller';
-import { SETTING_PROPS } from './controller';
+import type { DeployedMtls, EmittedObjects, ManifestObject, MtlsIntent, ReadContext, SecretShapes } from './controller';
+import { settingFields } from './controller';
 import { base64Values, objectMeta, secretValuesFor } from './emit';
-import { checkEnvoyTarget, envoyDataPlane, envoyNoErrorPage, envoyRefusesExpiredCrl, envoyWording } from './envoy';
+import { EnvoyTarget } from './envoy';
 import { isKind, whereOf } from './read';
 
 /** Options of the Istio target. */
@@ -38,31 +36,18 @@ const KEY_STYLES = [
   { cert: 'cert', key: 'key', ca: 'cacert', crl: 'crl' },
 ] as const;
 
-const PROPS = SETTING_PROPS;
 
-export class IstioTarget implements ControllerTarget {
-  readonly name = 'istio';
-  readonly displayName = 'Istio';
-  readonly minimumVersion = '1.19.0';
-  /** The value of the gateway pods' `istio` label the Gateway selects (the construct's ingressClassName overrides it). */
-  readonly defaultIngressClassName = 'ingressgateway';
-  readonly secrets = SECRETS;
-  readonly dataPlane: DataPlaneBehaviour = envoyDataPlane(envoyRefusesExpiredCrl('Istio'));
-  readonly unsupported = {
-    errorPage: envoyNoErrorPage('Istio'),
-    matchCn: 'an Istio Gateway cannot match the client CN (tls.subjectAltNames matches SANs), so every client the CA vouches for would be admitted. Remove matchCn and issue the allowed clients from a CA of their own.',
-    passCertificateToUpstream: 'an Istio Gateway and VirtualService cannot send ingress-nginx\'s ssl-client-cert header (Envoy\'s x-forwarded-client-cert is set up on the gateway deployment, outside these objects). Remove passCertificateToUpstream.',
-  };
-  readonly wording = envoyWording('Istio', 'TLS mode');
-
-  constructor(private readonly options: IstioOptions = {}) {}
-
-  ownsAnnotation(): boolean {
-    return false;
-  }
-
-  check(findings: Findings, input: TargetCheckInput): void {
-    checkEnvoyTarget(findings, input, { controller: this.displayName, minimumVersion: this.minimumVersion, portNumber: 'a VirtualService destination' });
+export class IstioTarget extends EnvoyTarget {
+  constructor(private readonly options: IstioOptions = {}) {
+    super({
+      // defaultIngressClassName: the value of the gateway pods' `istio` label the Gateway selects.
+      name: 'istio', displayName: 'Istio', minimumVersion: '1.19.0', defaultIngressClassName: 'ingressgateway', secrets: SECRETS,
+      modeWord: 'TLS mode', portNumber: 'a VirtualService destination',
+      unsupported: {
+        matchCn: 'an Istio Gateway cannot match the client CN (tls.subjectAltNames matches SANs), so every client the CA vouches for would be admitted. Remove matchCn and issue the allowed clients from a CA of their own.',
+        passCertificateToUpstream: 'an Istio Gateway and VirtualService cannot send ingress-nginx\'s ssl-client-cert header (Envoy\'s x-forwarded-client-cert is set up on the gateway deployment, outside these objects). Remove passCertificateToUpstream.',
+      },
+    });
   }
 
   emit(scope: Construct, intent: MtlsIntent, clientCaAnnotations: Readonly<Record<string, string>> | undefined): EmittedObjects {
@@ -120,7 +105,7 @@ export class IstioTarget implements ControllerTarget {
     const http = route?.spec?.http?.[0];
     const destination = http?.route?.[0]?.destination;
     const uri = http?.match?.[0]?.uri ?? {};
-    const fieldOf = (setting: keyof typeof PROPS) => (setting === 'verifyClient' ? `${field}.mode` : PROPS[setting]);
+    const fieldOf = settingFields({ verifyClient: `${field}.mode` });
     const deployed: DeployedMtls = {
       where, namespace, hosts, fieldOf,
       backend: { serviceName: String(destination?.host ?? '').split('.')[0], port: destination?.port?.number ?? 0 },

@@ -6,10 +6,9 @@
 // loaded only when this target emits.
 import type { Construct } from 'constructs';
 import type * as TraefikApi from '../../imports/traefik.io';
-import type { DataPlaneBehaviour } from '../checks/data-plane';
 import type { Findings } from '../checks/finding';
-import type { ControllerTarget, DeployedMtls, EmittedObjects, MtlsIntent, ReadContext, SecretShapes, TargetCheckInput } from './controller';
-import { CONTROLLER_NAMES } from './controller';
+import type { DeployedMtls, EmittedObjects, MtlsIntent, ReadContext, SecretShapes, TargetCheckInput } from './controller';
+import { CONTROLLER_NAMES, DeclaredTarget } from './controller';
 import { emitSecrets, objectMeta } from './emit';
 import { isKind, whereOf } from './read';
 import { checkDepthUnenforced } from './target-checks';
@@ -48,27 +47,21 @@ const REVOKING = CONTROLLER_NAMES.filter((n) => n !== 'traefik');
 
 const NO_CRL = `Traefik cannot check a CRL (traefik/traefik#3433 is open), so a revoked client certificate is admitted (200) until it expires; its ingress-nginx compatibility provider even reads auth-tls-secret and drops ca.crl without a word`;
 
-export class TraefikTarget implements ControllerTarget {
-  readonly name = 'traefik';
-  readonly displayName = 'Traefik';
-  readonly minimumVersion = 'v3.7.9';
-  readonly defaultIngressClassName = 'traefik';
-  readonly secrets = SECRETS;
-  readonly dataPlane: DataPlaneBehaviour = { server: 'Traefik (Go crypto/tls)', refusal: 'a failed TLS handshake', crlSetting: 'CRL (it has none)' };
-  readonly unsupported = {
-    errorPage: 'Traefik has no page for refused clients: Go\'s TLS stack ends the handshake before any HTTP exchange. Remove errorPage.',
-    matchCn: 'a Traefik TLSOption cannot match the client CN, so every client the CA vouches for would be admitted. Remove matchCn.',
-    passCertificateToUpstream: 'this target does not write Traefik\'s PassTLSClientCert middleware, and Traefik cannot send ingress-nginx\'s ssl-client-cert header. Remove passCertificateToUpstream.',
-  };
-  readonly wording = {
-    controller: 'Traefik', invalidVerifyClient: 'Traefik has no such clientAuthType', invalidVerifyDepth: 'Traefik has no depth setting at all',
-    unverifiedClient: 'and nothing tells the backend whether a certificate was verified', backendCheck: 'the client certificate (which these objects do not send)',
-  };
-
-  constructor(private readonly options: TraefikOptions = {}) {}
-
-  ownsAnnotation(): boolean {
-    return false;
+export class TraefikTarget extends DeclaredTarget {
+  constructor(private readonly options: TraefikOptions = {}) {
+    super({
+      name: 'traefik', displayName: 'Traefik', minimumVersion: 'v3.7.9', defaultIngressClassName: 'traefik', secrets: SECRETS, ownedAnnotationPrefixes: [],
+      dataPlane: { server: 'Traefik (Go crypto/tls)', refusal: 'a failed TLS handshake', crlSetting: 'CRL (it has none)' },
+      unsupported: {
+        errorPage: 'Traefik has no page for refused clients: Go\'s TLS stack ends the handshake before any HTTP exchange. Remove errorPage.',
+        matchCn: 'a Traefik TLSOption cannot match the client CN, so every client the CA vouches for would be admitted. Remove matchCn.',
+        passCertificateToUpstream: 'this target does not write Traefik\'s PassTLSClientCert middleware, and Traefik cannot send ingress-nginx\'s ssl-client-cert header. Remove passCertificateToUpstream.',
+      },
+      wording: {
+        controller: 'Traefik', invalidVerifyClient: 'Traefik has no such clientAuthType', invalidVerifyDepth: 'Traefik has no depth setting at all',
+        unverifiedClient: 'and nothing tells the backend whether a certificate was verified', backendCheck: 'the client certificate (which these objects do not send)',
+      },
+    });
   }
 
   check(findings: Findings, input: TargetCheckInput): void {

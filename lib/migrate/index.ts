@@ -32,9 +32,11 @@ export interface MigratedSetup extends Omit<MigrationPlan, 'props' | 'fieldOf' |
 }
 
 export interface MigrationResult {
+  /** The controller the setups were migrated to (`--to`). */
   readonly to: ControllerTarget;
   /** Every object read, as `Kind namespace/name`. */
   readonly objectsRead: readonly string[];
+  /** One per ingress-nginx mTLS setup found in the input, in the order read. */
   readonly setups: readonly MigratedSetup[];
   /** Objects of the input that no setup used (Services, Deployments, other Ingresses): left as they are. */
   readonly untouched: readonly string[];
