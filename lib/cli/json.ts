@@ -1,7 +1,7 @@
 import type { Finding } from '../checks';
 import { CHECKS } from '../checks/finding';
 import type { MigrationResult } from '../migrate';
-import type { AuditEntry, CertificateRecord, CrlStatus, IssuedLeaf, RevocationRecord, StoreListing } from '../store';
+import type { AuditEntry, CertificateRecord, CrlStatus, ImportResult, IssuedLeaf, RevocationRecord, StoreListing } from '../store';
 
 // The JSON every command prints with --json: documented in docs/CLI.md and built
 // field by field here, so that a field added inside the store does not silently change what scripts read.
@@ -112,7 +112,7 @@ export function gencrlJson(out: string, issuer: string, number: bigint, thisUpda
   };
 }
 
-export function importJson(dir: string, result: { ca: string; adoptedCa: boolean; certificatesAdded: number; revocationsAdded: number; keptRevoked: readonly string[]; crls: readonly CrlStatus[] },
+export function importJson(dir: string, result: ImportResult,
   file: (relative: string) => string, changes: readonly string[]) {
   return {
     format: 'mtls-pki-import-openssl',
