@@ -49,6 +49,7 @@ export interface EnvoyTargetDeclaration extends Pick<TargetDeclaration, 'name' |
   readonly optionalField?: { readonly object: string; readonly since: string; readonly inUse?: string; readonly optionName: string };
 }
 
+/** The whole declaration an Envoy-based target's own one implies (what the checks need is kept apart, in EnvoyTarget). */
 function familyDeclaration({ modeWord, crlExpiry, leafOnlyCrl, unsupported, oneHost, portNumber, optionalField, ...identity }: EnvoyTargetDeclaration): TargetDeclaration {
   return {
     ...identity,
