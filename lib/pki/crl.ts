@@ -1,5 +1,5 @@
 import { KeyObject, sign as signData, webcrypto } from 'node:crypto';
-import { formatName, OID, timeOf, toArrayBuffer, toHex } from './asn1';
+import { OID, timeOf, toArrayBuffer, toHex } from './asn1';
 import { CertificateAuthority } from './certificate';
 import { crlExtensionFacts, crlLayoutOf, EntryExtensionTracker } from './crl-fields';
 import { DerReader, readRevokedList, RevokedListWriter, TAG, tlv } from './der';
@@ -8,6 +8,7 @@ import { UserInputError } from './errors';
 import { IssuingDistributionPoint } from './extensions';
 import { hashFor } from './keys';
 import { canonicalNameKey } from './name-canon';
+import { formatName } from './name-text';
 import { decodePem, encodePem, PemLabel } from './pem';
 import { notASerial, serialMagnitudeHex, serialToBytes } from './serial';
 import { signatureAlgorithmName } from './signature';
@@ -261,7 +262,7 @@ function crlFactsOf(der: Uint8Array, source: string): CrlFacts {
   return {
     der,
     version: fields.version === undefined ? 1 : fields.version + 1,
-    issuer: formatName(crl.issuer),
+    issuer: formatName(fields.issuer),
     issuerDerHex: toHex(fields.issuer),
     issuerKey,
     thisUpdate: fields.thisUpdate,
