@@ -6,10 +6,11 @@ import * as os from 'os';
 import * as path from 'path';
 import { Yaml } from 'cdk8s';
 import { IngressRejectedError, K8sObject, ServedIngress, curlProbe, loadManifests, probe, serveIngress } from './nginx-harness';
+import { E2E_TEST_TIMEOUT, waitUntil } from './process-harness';
 
 // Every test renders, tests (`nginx -t`) and starts or reloads a real nginx and waits for it to answer: a second
 // on a quiet machine, tens of seconds at load 8 on 2 cores.
-jest.setTimeout(180_000);
+jest.setTimeout(E2E_TEST_TIMEOUT);
 
 const HOST = 'mtls.dev.ityoudao.cn';
 const NS = 'odcp';
@@ -285,5 +286,18 @@ describe('server certificate checks the controller makes', () => {
     const objs = build(pki);
     objs[0] = secret('mtls-server-secret', { 'tls.crt': pki.c2.cert, 'tls.key': pki.c2.key }, 'kubernetes.io/tls');
     await expect(serveIngress({ objects: objs })).rejects.toThrow(/not valid for mtls\.dev\.ityoudao\.cn/);
+  });
+});
+
+describe('waitUntil, the wait every start and reload goes through', () => {
+  test('a reload signal the process missed is sent again while nothing changes, and the wait ends on the event', async () => {
+    let sent = 0;
+    // The "process" reloads only on the third signal: the first two were lost.
+    await waitUntil(async () => sent >= 3, () => false, 'reload', () => '', { everyMs: 20, send: () => { sent += 1; } });
+    expect(sent).toBe(3);
+  });
+
+  test('a process that exits ends the wait at once with the log', async () => {
+    await expect(waitUntil(async () => false, () => true, 'nginx did not start', () => 'the log')).rejects.toThrow('nginx did not start (it exited):\nthe log');
   });
 });

@@ -8,7 +8,7 @@ import {
 } from '../../lib';
 import { seedFixture } from '../fixtures';
 import { seedChart, synthSeedToDisk } from '../support/chart';
-import { probe, ProbeResult, ServedEndpoint } from './process-harness';
+import { E2E_TEST_TIMEOUT, probe, ProbeResult, ServedEndpoint } from './process-harness';
 import type { K8sObject } from './render-nginx';
 import { DAY } from '../fixtures';
 
@@ -85,6 +85,7 @@ async function crlFor(issuer: CertificateAuthority, revoked: string[], validity 
  * one can run alone. `serve` starts the data plane with the target's seed output.
  */
 export function defineMatrix(column: Column, controller: () => ControllerTarget, serve: (objects: K8sObject[]) => Promise<ServedTarget>): void {
+  jest.setTimeout(E2E_TEST_TIMEOUT);
   describe(`the scenario matrix on ${column}, served by its real data plane`, () => {
     let s: ServedTarget;
     let seedCa: CertificateAuthority;

@@ -8,8 +8,11 @@ import { scratchDir } from '../support/openssl';
 import { serveF5 } from './f5-harness';
 import { serveHaproxy } from './haproxy-harness';
 import { EXPECTED } from './matrix';
-import { probe, ServedEndpoint } from './process-harness';
+import { E2E_TEST_TIMEOUT, probe, ServedEndpoint } from './process-harness';
 import { K8sObject, loadManifests } from './render-nginx';
+
+// Every test serves a real data plane and may reload it: see E2E_TEST_TIMEOUT.
+jest.setTimeout(E2E_TEST_TIMEOUT);
 
 beforeAll(requireBuild);
 

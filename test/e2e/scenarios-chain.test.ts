@@ -11,10 +11,11 @@ import {
 import { DAY, seedFixture } from '../fixtures';
 import { seedChart } from '../support/chart';
 import { K8sObject, loadManifests, probe, ServedIngress, serveIngress } from './nginx-harness';
+import { E2E_TEST_TIMEOUT } from './process-harness';
 
 // Every test renders, tests (`nginx -t`) and starts or reloads a real nginx and waits for it to answer: a second
 // on a quiet machine, tens of seconds at load 8 on 2 cores.
-jest.setTimeout(180_000);
+jest.setTimeout(E2E_TEST_TIMEOUT);
 
 const SERVER_CA = seedFixture('server-ca-cert.pem');
 const CA_SECRET = 'mtls-client-ca-secret';

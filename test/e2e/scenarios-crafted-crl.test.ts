@@ -11,10 +11,11 @@ import { seedChart } from '../support/chart';
 import { akiExtension, craftCrl, crlNumberExtension, CrlSpec, idpExtension, Signer, signerOf, time } from '../support/crafted-crl';
 import { der, extension, name, OIDS } from '../support/der-builder';
 import { K8sObject, loadManifests, probe, ServedIngress, serveIngress } from './nginx-harness';
+import { E2E_TEST_TIMEOUT } from './process-harness';
 
 // Every test renders, tests (`nginx -t`) and starts or reloads a real nginx and waits for it to answer: a second
 // on a quiet machine, tens of seconds at load 8 on 2 cores.
-jest.setTimeout(180_000);
+jest.setTimeout(E2E_TEST_TIMEOUT);
 
 const CA_SECRET = 'mtls-client-ca-secret';
 const client002 = { certPem: seedFixture('client002-cert.pem'), keyPem: seedFixture('client002-key.pem') };

@@ -11,6 +11,10 @@ import { certificateSpkiHex, findPrivateKeys } from '../support/key-scan';
 import { SoftHsm, softHsm } from '../support/softhsm';
 import { SEED_HOST } from '../fixtures';
 import { loadManifests, probe, ServedIngress, serveIngress } from './nginx-harness';
+import { E2E_TEST_TIMEOUT } from './process-harness';
+
+// Every test serves a real data plane and may reload it: see E2E_TEST_TIMEOUT.
+jest.setTimeout(E2E_TEST_TIMEOUT);
 
 describe('CAs in SoftHSM2, served by nginx', () => {
   let hsm: SoftHsm;

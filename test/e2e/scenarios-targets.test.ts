@@ -8,9 +8,12 @@ import { SEED_HOST, seedFixture } from '../fixtures';
 import { synthSeedToDisk } from '../support/chart';
 import { ServedF5, serveF5 } from './f5-harness';
 import { ServedHaproxy, serveHaproxy } from './haproxy-harness';
-import { curlProbe, probe } from './process-harness';
+import { E2E_TEST_TIMEOUT, curlProbe, probe } from './process-harness';
 import type { K8sObject } from './render-nginx';
 import { DAY } from '../fixtures';
+
+// Every test serves a real data plane and may reload it: see E2E_TEST_TIMEOUT.
+jest.setTimeout(E2E_TEST_TIMEOUT);
 
 const SERVER_CA = seedFixture('server-ca-cert.pem');
 const CA_SECRET = 'mtls-client-ca-secret';

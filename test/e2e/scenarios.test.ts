@@ -13,10 +13,11 @@ import {
 import { DAY, seedFixture } from '../fixtures';
 import { seedChart } from '../support/chart';
 import { curlProbe, K8sObject, loadManifests, parseAuthTls, probe, ServedIngress, serveIngress } from './nginx-harness';
+import { E2E_TEST_TIMEOUT } from './process-harness';
 
 // Every test renders, tests (`nginx -t`) and starts or reloads a real nginx and waits for it to answer: a second
 // on a quiet machine, tens of seconds at load 8 on 2 cores.
-jest.setTimeout(180_000);
+jest.setTimeout(E2E_TEST_TIMEOUT);
 
 const SERVER_CA = seedFixture('server-ca-cert.pem');
 const CLIENT_CA_DN = 'CN=Aispeech Client Cert Authority';

@@ -8,10 +8,13 @@ import { cli, requireBuild } from '../cli/cli';
 import { serveF5 } from '../e2e/f5-harness';
 import { serveHaproxy } from '../e2e/haproxy-harness';
 import { loadManifests } from '../e2e/nginx-harness';
-import { probe, ServedEndpoint } from '../e2e/process-harness';
+import { E2E_TEST_TIMEOUT, probe, ServedEndpoint } from '../e2e/process-harness';
 import { scratchDir } from '../support/openssl';
 import { KubernetesSchemas } from '../support/schema';
 import { DAY } from '../fixtures';
+
+// Every test serves a real data plane and may reload it: see E2E_TEST_TIMEOUT.
+jest.setTimeout(E2E_TEST_TIMEOUT);
 
 const root = join(__dirname, '..', '..');
 const tsx = join(root, 'node_modules', '.bin', 'tsx');
