@@ -2,7 +2,7 @@ import { asn1js, pkijs } from './engine';
 import { checkX509Date, usesUtcTime, wholeSeconds } from './time';
 
 // The small ASN.1 pieces the certificate and CRL code share, so that encoding rules (DER bit strings,
-// pkijs Time objects, DN text) are decided in one place.
+// pkijs Time objects) are decided in one place. A Name's text is name-text.ts's, from DER.
 
 export const OID = {
   commonName: '2.5.4.3',
@@ -18,11 +18,6 @@ export const OID = {
   serverAuth: '1.3.6.1.5.5.7.3.1',
   clientAuth: '1.3.6.1.5.5.7.3.2',
 } as const;
-
-const ATTRIBUTE_NAMES: Record<string, string> = {
-  '2.5.4.3': 'CN', '2.5.4.6': 'C', '2.5.4.7': 'L', '2.5.4.8': 'ST', '2.5.4.10': 'O', '2.5.4.11': 'OU',
-  '0.9.2342.19200300.100.1.25': 'DC', '1.2.840.113549.1.9.1': 'emailAddress', '2.5.4.5': 'serialNumber',
-};
 
 export const KEY_USAGE_BITS = [
   'digitalSignature', 'nonRepudiation', 'keyEncipherment', 'dataEncipherment', 'keyAgreement',
@@ -59,21 +54,6 @@ export function distinguishedName(commonName: string, organization?: string): pk
   const attr = (type: string, value: string) => new pkijs.AttributeTypeAndValue({ type, value: new asn1js.Utf8String({ value }) });
   const typesAndValues = organization ? [attr(OID.organizationName, organization), attr(OID.commonName, commonName)] : [attr(OID.commonName, commonName)];
   return new pkijs.RelativeDistinguishedNames({ typesAndValues });
-}
-
-/**
- * @internal RFC 4514 text (most specific first, comma separated), which is also how nginx prints
- * `$ssl_client_s_dn`: `CN=Client002,O=Acme`.
- */
-export function formatName(name: pkijs.RelativeDistinguishedNames): string {
-  return name.typesAndValues
-    .map((tv) => `${ATTRIBUTE_NAMES[tv.type] ?? tv.type}=${escapeDnValue(String(tv.value.valueBlock.value))}`)
-    .reverse()
-    .join(',');
-}
-
-function escapeDnValue(value: string): string {
-  return value.replace(/([,+"\\<>;=])/g, '\\$1').replace(/^([ #])/, '\\$1').replace(/ $/, '\\ ');
 }
 
 /** @internal */

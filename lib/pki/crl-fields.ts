@@ -1,11 +1,14 @@
 import { DerError, DerReader, EntryExtensionVisitor, readTime, TAG, tlv } from './der';
-import { EXTENSION_OIDS, isUnhandledWhenCritical, IssuingDistributionPoint, oidText, readExtensions, readIssuingDistributionPoint } from './extensions';
+import { toArrayBuffer } from './asn1';
+import { asn1js, pkijs } from './engine';
+import { EXTENSION_OIDS, isUnhandledWhenCritical, IssuingDistributionPoint, oidText, RawExtension, readExtensions, readIssuingDistributionPoint } from './extensions';
 import { canonicalNameKey } from './name-canon';
 import { UserInputError } from './errors';
 
 // The fields of a TBSCertList as OpenSSL judges them, read with the lean DER reader: strict times, the
 // signature algorithm inside the TBS, the issuer's canonical name, and the extensions of the CRL and of
-// its entries with their criticality. pkijs still parses the small envelope for the rest (see crl.ts).
+// its entries with their criticality, the CRL Number and the AKI key identifier. pkijs only checks the small
+// envelope, where a caller asks for that (see crl.ts).
 
 const Range = (r: DerReader) => ({ headerStart: r.headerStart, start: r.start, end: r.end });
 type Range = ReturnType<typeof Range>;
@@ -112,6 +115,8 @@ export interface CrlExtensionFacts {
   readonly issuingDistributionPoint?: IssuingDistributionPoint;
   /** A deltaCRLIndicator is present: this is a delta CRL, not a complete one. */
   readonly deltaCrl: boolean;
+  readonly crlNumber?: bigint;
+  readonly authorityKeyId?: string;
 }
 
 export function crlExtensionFacts(bytes: Uint8Array, range: Range | undefined): CrlExtensionFacts {
@@ -122,7 +127,55 @@ export function crlExtensionFacts(bytes: Uint8Array, range: Range | undefined): 
     unhandledCriticalExtensions: raw.filter((e) => e.critical && isUnhandledWhenCritical('crl', e.oid)).map((e) => e.oid),
     issuingDistributionPoint: idp ? readIssuingDistributionPoint(idp.value, idp.critical) : undefined,
     deltaCrl: raw.some((e) => e.oid === EXTENSION_OIDS.deltaCrlIndicator),
+    ...crlNumberAndKeyId(raw),
   };
+}
+
+const hexOf = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
+
+/**
+ * The first CRL Number and AKI extension's values, as pkijs read them before (the CRL's facts, `list` and the
+ * checks' findings show them): the CRL Number as the unsigned value of the INTEGER's content octets, the key
+ * identifier as hex. The lean reader takes the shapes CAs write, a DER INTEGER and an AKI with the key
+ * identifier alone; any other shape (BER, trailing data, another type, an AKI naming the issuer, which pkijs
+ * validated too) goes to pkijs, so that a hostile CRL's facts stay what they were.
+ */
+function crlNumberAndKeyId(raw: readonly RawExtension[]): { crlNumber?: bigint; authorityKeyId?: string } {
+  const numberExt = raw.find((e) => e.oid === EXTENSION_OIDS.crlNumber);
+  const akiExt = raw.find((e) => e.oid === EXTENSION_OIDS.authorityKeyIdentifier);
+  const crlNumber = numberExt && (leanSingle(numberExt.value, TAG.INTEGER, (r) => BigInt(`0x${hexOf(r.content()) || '0'}`)) ?? pkijsCrlNumber(numberExt.value));
+  const authorityKeyId = akiExt && (leanSingle(akiExt.value, TAG.SEQUENCE, leanKeyId) ?? { keyId: pkijsKeyId(akiExt.value) }).keyId;
+  return { ...(crlNumber === undefined ? {} : { crlNumber }), ...(authorityKeyId === undefined ? {} : { authorityKeyId }) };
+}
+
+/** `read` of the one DER element of `tag` that `value` holds; undefined for any other shape, or when `read` gives up. */
+function leanSingle<T>(value: Uint8Array, tag: number, read: (r: DerReader) => T | undefined): T | undefined {
+  try {
+    const r = new DerReader(value);
+    if (r.done || r.next() !== tag || !r.done) return undefined;
+    return read(r);
+  } catch (e) {
+    if (e instanceof DerError) return undefined;
+    throw e;
+  }
+}
+
+/** The keyIdentifier [0] of an AKI SEQUENCE that holds nothing else (`keyId` undefined when it is empty). */
+function leanKeyId(aki: DerReader): { keyId?: string } | undefined {
+  const fields = aki.children();
+  if (fields.done) return {};
+  if (fields.next() !== 0x80 || !fields.done) return undefined;
+  return { keyId: hexOf(fields.content()) };
+}
+
+function pkijsCrlNumber(value: Uint8Array): bigint | undefined {
+  const parsed = pkijs.ExtensionValueFactory.fromBER(EXTENSION_OIDS.crlNumber, toArrayBuffer(value)) as asn1js.Integer | null;
+  return parsed ? BigInt(`0x${hexOf(new Uint8Array(parsed.valueBlock.valueHexView ?? [])) || '0'}`) : undefined;
+}
+
+function pkijsKeyId(value: Uint8Array): string | undefined {
+  const parsed = pkijs.ExtensionValueFactory.fromBER(EXTENSION_OIDS.authorityKeyIdentifier, toArrayBuffer(value)) as pkijs.AuthorityKeyIdentifier | null;
+  return parsed?.keyIdentifier ? hexOf(new Uint8Array(parsed.keyIdentifier.valueBlock.valueHexView)) : undefined;
 }
 
 const CERTIFICATE_ISSUER_OID = '551d1d'; // 2.5.29.29, content octets in hex

@@ -1,5 +1,5 @@
 import { KeyObject, sign as signData, webcrypto } from 'node:crypto';
-import { formatName, OID, timeOf, toArrayBuffer, toHex } from './asn1';
+import { OID, timeOf, toArrayBuffer, toHex } from './asn1';
 import { CertificateAuthority } from './certificate';
 import { crlExtensionFacts, crlLayoutOf, EntryExtensionTracker } from './crl-fields';
 import { DerReader, readRevokedList, RevokedListWriter, TAG, tlv } from './der';
@@ -8,6 +8,7 @@ import { UserInputError } from './errors';
 import { IssuingDistributionPoint } from './extensions';
 import { hashFor } from './keys';
 import { canonicalNameKey } from './name-canon';
+import { formatName } from './name-text';
 import { decodePem, encodePem, PemLabel } from './pem';
 import { notASerial, serialMagnitudeHex, serialToBytes } from './serial';
 import { signatureAlgorithmName } from './signature';
@@ -222,28 +223,39 @@ function nodeBudgetFor(byteLength: number): number {
 }
 
 /**
- * Parses one DER CRL of any size. The lean reader finds the revoked list and walks it (strict DER, every
- * length checked against the input); pkijs parses the rest, with asn1js limits derived from its size.
- * Malformed or hostile input is a UserInputError naming `source`.
+ * Parses one DER CRL of any size. The lean reader finds every field (strict DER, every length checked
+ * against the input); pkijs parses the envelope too, with asn1js limits derived from its size. Malformed or
+ * hostile input is a UserInputError naming `source`.
  */
 export function parseCrlDer(der: Uint8Array, source = 'CRL'): CrlFacts {
+  return parseCrl(der, source, true);
+}
+
+/**
+ * `pkijsCheck`: also parse the envelope with pkijs, as every CRL was read before the lean reader read it all.
+ * pkijs refuses some malformed CRLs that the lean reader accepts, and its refusal is then the message, as it
+ * always was. Only readCrlsWithoutPkijs skips it.
+ */
+function parseCrl(der: Uint8Array, source: string, pkijsCheck: boolean): CrlFacts {
   try {
-    return crlFactsOf(der, source);
+    return crlFactsOf(der, source, pkijsCheck);
   } catch (e) {
     if (e instanceof UserInputError) throw e;
     throw new UserInputError(source, `is not a valid X.509 CRL (${(e as Error)?.message || 'bad DER'}).`);
   }
 }
 
-function crlFactsOf(der: Uint8Array, source: string): CrlFacts {
-  const layout = crlLayoutOf(der, source);
-  const { envelope, fields } = layout;
+/** Throws where pkijs cannot read the CRL's envelope (the CRL without its revoked list). */
+function checkWithPkijs(envelope: Uint8Array): void {
   const asn1 = asn1js.fromBER(toArrayBuffer(envelope), { maxNodes: nodeBudgetFor(envelope.byteLength), maxDepth: 32 });
   if (asn1.offset === -1) throw new Error(asn1.result.error);
-  const crl = new pkijs.CertificateRevocationList({ schema: asn1.result });
-  const ext = (oid: string) => crl.crlExtensions?.extensions.find((x) => x.extnID === oid);
-  const numberExt = ext(OID.crlNumber)?.parsedValue as asn1js.Integer | undefined;
-  const akiExt = ext(OID.authorityKeyIdentifier)?.parsedValue as pkijs.AuthorityKeyIdentifier | undefined;
+  new pkijs.CertificateRevocationList({ schema: asn1.result });
+}
+
+function crlFactsOf(der: Uint8Array, source: string, pkijsCheck: boolean): CrlFacts {
+  const layout = crlLayoutOf(der, source);
+  const { fields } = layout;
+  if (pkijsCheck) checkWithPkijs(layout.envelope);
   const issuerKey = canonicalNameKey(fields.issuer);
   const entryExtensions = new EntryExtensionTracker(issuerKey);
   const seen = new Set<string>();
@@ -258,21 +270,23 @@ function crlFactsOf(der: Uint8Array, source: string): CrlFacts {
       entries.push(reason === undefined ? { serialHex, revokedAt } : { serialHex, revokedAt, reason });
     }, entryExtensions.onExtension);
   }
+  const issuer = formatName(fields.issuer);
+  const { crlNumber, authorityKeyId, ...extensionFacts } = crlExtensionFacts(der, fields.extensions);
   return {
     der,
     version: fields.version === undefined ? 1 : fields.version + 1,
-    issuer: formatName(crl.issuer),
+    issuer,
     issuerDerHex: toHex(fields.issuer),
     issuerKey,
     thisUpdate: fields.thisUpdate,
     nextUpdate: fields.nextUpdate,
-    crlNumber: numberExt ? BigInt(`0x${toHex(numberExt.valueBlock.valueHexView) || '0'}`) : undefined,
-    authorityKeyId: akiExt?.keyIdentifier ? toHex(akiExt.keyIdentifier.valueBlock.valueHexView) : undefined,
+    crlNumber,
+    authorityKeyId,
     signatureAlgorithm: signatureAlgorithmName(layout.algorithm.oid),
     signatureAlgorithmOid: layout.algorithm.oid,
     entries,
     duplicateSerials: [...duplicates],
-    ...crlExtensionFacts(der, fields.extensions),
+    ...extensionFacts,
     unhandledCriticalEntryExtensions: [...entryExtensions.unhandledCritical],
     foreignEntries: entryExtensions.foreignEntries,
     tbsDer: layout.tbs,
@@ -286,6 +300,20 @@ function crlFactsOf(der: Uint8Array, source: string): CrlFacts {
  * DER input is refused with the conversion command, because nginx's `ssl_crl` only reads PEM.
  */
 export function readCrls(text: string | Uint8Array, source = 'CRL'): CrlFacts[] {
+  return readCrlBlocks(text, source, true);
+}
+
+/**
+ * @internal readCrls without pkijs's check of the envelope, so that `mtls-pki list` loads no pkijs. The store
+ * reads its own CRLs so: they count only when the CA that store.json pins signed them, and one it cannot read
+ * is as damaged as one it did not sign. Where both accept a CRL, its facts are the same
+ * (test/pki/crl-read-lean.test.ts).
+ */
+export function readCrlsWithoutPkijs(text: string | Uint8Array, source = 'CRL'): CrlFacts[] {
+  return readCrlBlocks(text, source, false);
+}
+
+function readCrlBlocks(text: string | Uint8Array, source: string, pkijsCheck: boolean): CrlFacts[] {
   const asText = typeof text === 'string' ? text : Buffer.from(text).toString('latin1');
   if (typeof text !== 'string' && text[0] === 0x30 && !asText.includes('-----BEGIN')) {
     throw new UserInputError(source, 'is a DER (binary) CRL, but nginx reads only PEM; convert it: `openssl crl -inform DER -in crl.der -out crl.pem`.');
@@ -294,6 +322,6 @@ export function readCrls(text: string | Uint8Array, source = 'CRL'): CrlFacts[] 
   if (blocks.length === 0) throw new UserInputError(source, asText.trim() === '' ? 'is empty; expected "-----BEGIN X509 CRL-----".' : 'holds no PEM block; expected "-----BEGIN X509 CRL-----". If it is DER, convert it with `openssl crl -inform DER -outform PEM`.');
   return blocks.map((b) => {
     if (b.label !== PemLabel.CRL) throw new UserInputError(source, `PEM block ${b.index} is "${b.label}", but only "X509 CRL" blocks belong here.`);
-    return parseCrlDer(b.der, `${source} (CRL ${b.index})`);
+    return parseCrl(b.der, `${source} (CRL ${b.index})`, pkijsCheck);
   });
 }

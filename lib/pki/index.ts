@@ -4,6 +4,8 @@
 //   pem.ts      PEM decoding and the one encoder
 //   der.ts      the lean DER writer/reader for CRL revoked lists (and readTime for DER times)
 //   asn1.ts     pkijs objects shared by certificates and CRLs (Time, names, key usage)
+//   name-text.ts  the one RFC 4514 text of a Name, from DER (name-canon.ts: OpenSSL's matching of names)
+//   certificate-identity.ts  DER, fingerprint and subject of a certificate through node:crypto, without pkijs
 //   engine.ts   the only importer of pkijs/asn1js (bundled as CommonJS by the build)
 // Test-only scaffolding lives in test/support (e.g. the pkijs reference CRL builder, pkijs-crl.ts).
 export * from './errors';

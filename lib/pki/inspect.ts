@@ -1,8 +1,9 @@
 import { createHash, createPublicKey, X509Certificate } from 'node:crypto';
-import { commonNameOf, formatName, keyUsageNames, KeyUsageName, OID, toArrayBuffer, toHex } from './asn1';
+import { commonNameOf, keyUsageNames, KeyUsageName, OID, toArrayBuffer, toHex } from './asn1';
 import { asn1js, pkijs } from './engine';
 import { isUnhandledWhenCritical } from './extensions';
 import { canonicalNameKey } from './name-canon';
+import { formatName } from './name-text';
 import { signatureAlgorithmName } from './signature';
 import { UserInputError } from './errors';
 import { keyAlgorithmOf } from './keys';
@@ -137,10 +138,10 @@ function factsOf(cert: pkijs.Certificate, der: Uint8Array): CertificateFacts {
   const san = ext(OID.subjectAltName)?.parsedValue as pkijs.AltName | undefined;
   const ski = ext(OID.subjectKeyIdentifier)?.parsedValue as asn1js.OctetString | undefined;
   const aki = ext(OID.authorityKeyIdentifier)?.parsedValue as pkijs.AuthorityKeyIdentifier | undefined;
-  const subjectDerHex = toHex(cert.subject.toSchema().toBER());
-  const issuerDerHex = toHex(cert.issuer.toSchema().toBER());
-  const subjectKey = canonicalNameKey(Buffer.from(subjectDerHex, 'hex'));
-  const issuerKey = canonicalNameKey(Buffer.from(issuerDerHex, 'hex'));
+  const subjectDer = new Uint8Array(cert.subject.toSchema().toBER());
+  const issuerDer = new Uint8Array(cert.issuer.toSchema().toBER());
+  const subjectKey = canonicalNameKey(subjectDer);
+  const issuerKey = canonicalNameKey(issuerDer);
   const pathLen = basic?.pathLenConstraint;
   const extensions = (cert.extensions ?? []).map((e) => ({ oid: e.extnID, critical: e.critical === true }));
   const keyAlgorithmId = cert.subjectPublicKeyInfo.algorithm.algorithmId;
@@ -148,11 +149,11 @@ function factsOf(cert: pkijs.Certificate, der: Uint8Array): CertificateFacts {
   return {
     pem: encodePem(PemLabel.CERTIFICATE, der),
     der,
-    subject: formatName(cert.subject),
+    subject: formatName(subjectDer),
     commonName: commonNameOf(cert.subject),
-    issuer: formatName(cert.issuer),
-    subjectDerHex,
-    issuerDerHex,
+    issuer: formatName(issuerDer),
+    subjectDerHex: toHex(subjectDer),
+    issuerDerHex: toHex(issuerDer),
     serialHex: serialHexOfInteger(cert.serialNumber.valueBlock.valueHexView),
     notBefore: cert.notBefore.value,
     notAfter: cert.notAfter.value,

@@ -127,6 +127,11 @@ export function verifySignature(oid: string, parameters: Uint8Array | undefined,
   }
 }
 
+/** Whether `key` made `crl`'s signature under the algorithm the CRL names, which must belong to the key's type. */
+function checkCrlSignature(crl: CrlFacts, key: KeyObject): SignatureCheck {
+  return verifySignature(crl.signatureAlgorithmOid, crl.signatureParameters, crl.tbsDer, crl.signatureValue, key);
+}
+
 /**
  * Checks that `issuer`'s key made `crl`'s signature under the algorithm the CRL names, which must belong to
  * the key's type (names are not compared here). Synchronous, through node:crypto.
@@ -138,10 +143,19 @@ export function verifyCrlSignature(crl: CrlFacts, issuer: CertificateFacts): Sig
   } catch {
     return { ok: false, reason: 'unsupported', algorithm: `${crl.signatureAlgorithm} with a ${issuer.keyAlgorithm} key`, known: false };
   }
-  return verifySignature(crl.signatureAlgorithmOid, crl.signatureParameters, crl.tbsDer, crl.signatureValue, key);
+  return checkCrlSignature(crl, key);
 }
 
-/** Whether `issuer`'s key signed `crl` under a signature algorithm of its key type. */
-export function isCrlSignedBy(crl: CrlFacts, issuer: CertificateFacts): boolean {
-  return verifyCrlSignature(crl, issuer).ok;
+/**
+ * Whether `issuer`'s key signed `crl` under a signature algorithm of its key type. Only the certificate's DER
+ * is read (through node:crypto), so a certificate-identity.ts identity will do as well as CertificateFacts.
+ */
+export function isCrlSignedBy(crl: CrlFacts, issuer: Pick<CertificateFacts, 'der'>): boolean {
+  let key: KeyObject;
+  try {
+    key = publicKeyOf(issuer);
+  } catch {
+    return false;
+  }
+  return checkCrlSignature(crl, key).ok;
 }

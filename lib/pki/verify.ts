@@ -6,14 +6,16 @@ import type { CertificateFacts } from './inspect';
 // synchronous) can run them. node:crypto is an independent implementation from pkijs, which also keeps
 // our own writer from grading its own output.
 
-const x509Cache = new WeakMap<CertificateFacts, X509Certificate>();
+const x509Cache = new WeakMap<object, X509Certificate>();
+/** What node:crypto needs to read a certificate: CertificateFacts, or a certificate-identity.ts identity. */
+type CertificateDer = Pick<CertificateFacts, 'der'>;
 
-/** @internal inspect.ts parses every certificate with node:crypto too; this keeps that parse. */
-export function rememberX509(facts: CertificateFacts, cert: X509Certificate): void {
+/** @internal inspect.ts and certificate-identity.ts parse every certificate with node:crypto; this keeps that parse. */
+export function rememberX509(facts: CertificateDer, cert: X509Certificate): void {
   x509Cache.set(facts, cert);
 }
 
-function x509(facts: CertificateFacts): X509Certificate {
+function x509(facts: CertificateDer): X509Certificate {
   let cert = x509Cache.get(facts);
   if (!cert) {
     cert = new X509Certificate(Buffer.from(facts.der));
@@ -95,6 +97,6 @@ export function coversHost(cert: CertificateFacts, host: string): boolean {
 }
 
 /** The certificate's public key, for verifying signatures over other structures (CRLs). */
-export function publicKeyOf(cert: CertificateFacts): KeyObject {
+export function publicKeyOf(cert: CertificateDer): KeyObject {
   return x509(cert).publicKey;
 }

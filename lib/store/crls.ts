@@ -1,5 +1,7 @@
 import { join } from 'node:path';
-import { buildCrl, CertificateAuthority, CertificateFacts, CrlFacts, isCrlSignedBy, readCrls, RevokedEntry, UserInputError } from '../pki';
+import { buildCrl, CertificateAuthority, CrlFacts, isCrlSignedBy, RevokedEntry, UserInputError } from '../pki';
+import { readCrlsWithoutPkijs } from '../pki/crl';
+import type { CertificateIdentity } from '../pki/certificate-identity';
 import { DAY_MS, wholeSeconds } from '../pki/time';
 import { PUBLIC_FILE_MODE } from '../files/atomic-write';
 import { readCaCertificate } from './ca-files';
@@ -74,11 +76,11 @@ export interface PublishedCrl {
 }
 
 /** The CRL in the CA's file, if it is readable, signed by the CA and names it as issuer. */
-export function readCurrentCrl(dir: string, ca: CertificateFacts, caId: CaId): PublishedCrl {
+export function readCurrentCrl(dir: string, ca: CertificateIdentity, caId: CaId): PublishedCrl {
   const bytes = readInStore(dir, layout.crl(caId));
   if (!bytes) return { damaged: false };
   try {
-    const [facts] = readCrls(bytes.toString('utf8'), layout.crl(caId));
+    const [facts] = readCrlsWithoutPkijs(bytes.toString('utf8'), layout.crl(caId));
     if (facts.issuerKey !== ca.subjectKey || !isCrlSignedBy(facts, ca)) return { damaged: true };
     return { facts, damaged: false };
   } catch {
@@ -90,7 +92,7 @@ export function readCurrentCrl(dir: string, ca: CertificateFacts, caId: CaId): P
 export function publishedCrl(ctx: PublishedView, caId: CaId): PublishedCrl {
   let crl = ctx.published.get(caId);
   if (!crl) {
-    crl = readCurrentCrl(ctx.dir, readCaCertificate(ctx.dir, ctx.state, caId).facts, caId);
+    crl = readCurrentCrl(ctx.dir, readCaCertificate(ctx.dir, ctx.state, caId).identity, caId);
     ctx.published.set(caId, crl);
   }
   return crl;

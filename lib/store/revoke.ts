@@ -1,7 +1,7 @@
 import { CertificateFacts, inspectCertificate, isIssuedBy, RevocationReason, UserInputError } from '../pki';
 import { parseSerial } from '../pki/serial';
 import { wholeSeconds } from '../pki/time';
-import { readCaCertificate } from './ca-files';
+import { readCaCertificateFacts } from './ca-files';
 import { didYouMean } from '../util/did-you-mean';
 import { CA_IDS, CaId } from './layout';
 import { sanText } from './issue';
@@ -29,7 +29,7 @@ export function revocationOf(state: StoreState, issuer: CaId, serialHex: string)
 }
 
 function caFacts(dir: string, state: StoreState): { id: CaId; facts: CertificateFacts }[] {
-  return CA_IDS.filter((id) => state.cas[id]).map((id) => ({ id, facts: readCaCertificate(dir, state, id).facts }));
+  return CA_IDS.filter((id) => state.cas[id]).map((id) => ({ id, facts: readCaCertificateFacts(dir, state, id) }));
 }
 
 const describe = (c: CertificateRecord) => `${c.serialHex} (${c.kind} "${c.name}", ${c.issuer}, expires ${c.notAfter.slice(0, 10)})`;

@@ -44,10 +44,11 @@ test('a command\'s help and a store-less refusal load its module but not pkijs',
   }
 });
 
-test('only the commands that run are loaded; reading the store\'s certificates and CRLs loads pkijs (the probe sees it)', () => {
+test('only the commands that run are loaded; list reads the store\'s CA certificates and CRLs without pkijs', () => {
   const loaded = loadedBy(['list', '--dir', store]);
   expect(loaded.filter((p) => p.startsWith('build/lib/cli/commands/'))).toEqual(['build/lib/cli/commands/list.js']);
-  expect(loaded).toContain(BUNDLE);
+  // The probe sees the bundle when a command loads it: gencrl below does.
+  expect(loaded).not.toContain(BUNDLE);
 });
 
 test('gencrl loads no store module but its crlnumber file, and check on files loads neither the store nor cdk8s', () => {
