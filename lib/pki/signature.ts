@@ -127,6 +127,15 @@ export function verifySignature(oid: string, parameters: Uint8Array | undefined,
   }
 }
 
+/** The certificate's public key, or undefined when node:crypto cannot use it. Only the certificate's DER is read. */
+function publicKeyOrUndefined(issuer: Pick<CertificateFacts, 'der'>): KeyObject | undefined {
+  try {
+    return publicKeyOf(issuer);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Whether `key` made `crl`'s signature under the algorithm the CRL names, which must belong to the key's type. */
 function checkCrlSignature(crl: CrlFacts, key: KeyObject): SignatureCheck {
   return verifySignature(crl.signatureAlgorithmOid, crl.signatureParameters, crl.tbsDer, crl.signatureValue, key);
@@ -137,12 +146,8 @@ function checkCrlSignature(crl: CrlFacts, key: KeyObject): SignatureCheck {
  * the key's type (names are not compared here). Synchronous, through node:crypto.
  */
 export function verifyCrlSignature(crl: CrlFacts, issuer: CertificateFacts): SignatureCheck {
-  let key: KeyObject;
-  try {
-    key = publicKeyOf(issuer);
-  } catch {
-    return { ok: false, reason: 'unsupported', algorithm: `${crl.signatureAlgorithm} with a ${issuer.keyAlgorithm} key`, known: false };
-  }
+  const key = publicKeyOrUndefined(issuer);
+  if (!key) return { ok: false, reason: 'unsupported', algorithm: `${crl.signatureAlgorithm} with a ${issuer.keyAlgorithm} key`, known: false };
   return checkCrlSignature(crl, key);
 }
 
@@ -151,11 +156,6 @@ export function verifyCrlSignature(crl: CrlFacts, issuer: CertificateFacts): Sig
  * is read (through node:crypto), so a certificate-identity.ts identity will do as well as CertificateFacts.
  */
 export function isCrlSignedBy(crl: CrlFacts, issuer: Pick<CertificateFacts, 'der'>): boolean {
-  let key: KeyObject;
-  try {
-    key = publicKeyOf(issuer);
-  } catch {
-    return false;
-  }
-  return checkCrlSignature(crl, key).ok;
+  const key = publicKeyOrUndefined(issuer);
+  return key !== undefined && checkCrlSignature(crl, key).ok;
 }
